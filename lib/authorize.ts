@@ -1,0 +1,61 @@
+/**
+ * The authorize URL, built by hand. Pure.
+ *
+ * NOTE: WeChat matches the authorize link against a strict pattern: the parameters must come in
+ * the documented order (appid, redirect_uri, response_type, scope, state), there is no
+ * `client_id`, and the link ends in `#wechat_redirect` (wechat-api.md §1.1, §3.1, §12.1). A generic
+ * OAuth 2.0 URL builder gets all three wrong, so this module owns the format.
+ */
+import { WeChatOptionsError } from './errors.js';
+
+export const QR_CONNECT_URL = 'https://open.weixin.qq.com/connect/qrconnect';
+
+/** The QR login page's language. Not the same values as userinfo's `lang`. */
+export type WeChatQRLang = 'cn' | 'en';
+
+export interface AuthorizeURLParams {
+  appid: string;
+  redirectURI: string;
+  scope: string;
+  state?: string | undefined;
+  /** Extra parameters, appended after `state` in the given order (e.g. `lang`). */
+  extra?: ReadonlyArray<readonly [string, string]>;
+}
+
+/** WeChat's limit on `state`: letters and digits, at most 128 bytes (wechat-api.md §3.1). */
+export const STATE_PATTERN = /^[A-Za-z0-9]{1,128}$/;
+
+/**
+ * Builds `base?appid=…&redirect_uri=…&response_type=code&scope=…&state=…#wechat_redirect`.
+ *
+ * @example
+ * ```ts
+ * buildAuthorizeURL(QR_CONNECT_URL, { appid: 'wx1', redirectURI: 'https://a.example/cb', scope: 'snsapi_login', state: 'x1' });
+ * // https://open.weixin.qq.com/connect/qrconnect?appid=wx1&redirect_uri=https%3A%2F%2Fa.example%2Fcb&response_type=code&scope=snsapi_login&state=x1#wechat_redirect
+ * ```
+ */
+export function buildAuthorizeURL(base: string, params: AuthorizeURLParams): string {
+  if (params.state !== undefined && !STATE_PATTERN.test(params.state)) {
+    throw new WeChatOptionsError(
+      'WeChat only accepts a state of 1 to 128 letters and digits; the state store produced another value. ' +
+        "Use `state: true` (passport-oauth2's session store) or a store whose handles are alphanumeric.",
+    );
+  }
+  const pairs: Array<readonly [string, string]> = [
+    ['appid', params.appid],
+    ['redirect_uri', params.redirectURI],
+    ['response_type', 'code'],
+    ['scope', params.scope],
+  ];
+  if (params.state !== undefined) pairs.push(['state', params.state]);
+  pairs.push(...(params.extra ?? []));
+  const query = pairs.map(([key, value]) => `${encode(key)}=${encode(value)}`).join('&');
+  const [withoutFragment = base] = base.split('#');
+  const separator = withoutFragment.includes('?') ? '&' : '?';
+  return `${withoutFragment}${separator}${query}#wechat_redirect`;
+}
+
+// Commas separate scopes in WeChat's own links (`snsapi_base,snsapi_userinfo`); keep them readable.
+function encode(value: string): string {
+  return encodeURIComponent(value).replace(/%2C/gi, ',');
+}

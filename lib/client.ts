@@ -1,0 +1,341 @@
+/**
+ * The WeChat API client: the only module that knows WeChat's sns endpoints and the only one that
+ * imports undici. Every call is a GET with a deadline, a response size cap and no redirects; every
+ * answer is parsed as JSON whatever its Content-Type, and `{errcode, errmsg}` becomes a typed error.
+ */
+import { inspect } from 'node:util';
+import { Agent, request, type Dispatcher } from 'undici';
+import {
+  WeChatError,
+  WeChatRequestError,
+  WeChatResponseError,
+  errorFromErrcode,
+  type WeChatEndpoint,
+} from './errors.js';
+
+export type { Dispatcher } from 'undici';
+
+/** The token response of `sns/oauth2/access_token` and `sns/oauth2/refresh_token`. */
+export interface WeChatTokenResponse {
+  access_token: string;
+  /** Seconds; WeChat currently sends 7200. */
+  expires_in: number;
+  refresh_token: string;
+  openid: string;
+  /** Comma-separated scopes the user granted, e.g. `'snsapi_login'`. */
+  scope: string;
+  /** Present when the application is bound to an Open Platform account (never in a refresh response). */
+  unionid?: string;
+  /** `1` when an Official Account login came from a snapshot page (a virtual user); otherwise absent. */
+  is_snapshotuser?: number;
+  /** Any other field WeChat adds is kept. */
+  [field: string]: unknown;
+}
+
+/** What `sns/userinfo` returns, as parsed JSON plus the raw body. */
+export interface WeChatUserInfoResponse {
+  json: Record<string, unknown>;
+  raw: string;
+}
+
+/** The language of `sns/userinfo` texts (country, province, city). Note the underscore. */
+export type WeChatUserInfoLang = 'zh_CN' | 'zh_TW' | 'en';
+
+/** Where the client sends each call; every URL can be pointed at an emulator or a proxy. */
+export interface WeChatEndpoints {
+  tokenURL: string;
+  refreshTokenURL: string;
+  userProfileURL: string;
+  checkTokenURL: string;
+}
+
+export const DEFAULT_ENDPOINTS: Readonly<WeChatEndpoints> = Object.freeze({
+  tokenURL: 'https://api.weixin.qq.com/sns/oauth2/access_token',
+  refreshTokenURL: 'https://api.weixin.qq.com/sns/oauth2/refresh_token',
+  userProfileURL: 'https://api.weixin.qq.com/sns/userinfo',
+  checkTokenURL: 'https://api.weixin.qq.com/sns/auth',
+});
+
+export interface WeChatClientOptions {
+  appId: string;
+  appSecret: string;
+  endpoints: WeChatEndpoints;
+  /** Deadline for each call, from sending to the last byte of the body, in ms. */
+  timeout: number;
+  /** Largest body accepted, in bytes. */
+  maxResponseBytes: number;
+  /** An undici Dispatcher (proxy, custom CA); the package's shared keep-alive Agent by default. */
+  dispatcher?: Dispatcher | undefined;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+
+// One keep-alive pool for every strategy in the process, so logins reuse TLS connections to
+// api.weixin.qq.com instead of opening one per call. Idle sockets do not keep the process alive.
+const sharedAgent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connections: 64 });
+
+/** @internal A WeChat API call's query, with the values that must never be shown anywhere. */
+interface Call {
+  endpoint: WeChatEndpoint;
+  url: string;
+  query: Record<string, string>;
+  secrets: string[];
+}
+
+/**
+ * Talks to WeChat's `sns/*` endpoints for one application. Holds the AppSecret in a private
+ * field so neither `util.inspect` nor `JSON.stringify` can show it.
+ */
+export class WeChatClient {
+  readonly appId: string;
+  readonly #appSecret: string;
+  readonly #endpoints: WeChatEndpoints;
+  readonly #timeout: number;
+  readonly #maxResponseBytes: number;
+  readonly #dispatcher: Dispatcher;
+
+  constructor(options: WeChatClientOptions) {
+    this.appId = options.appId;
+    this.#appSecret = options.appSecret;
+    this.#endpoints = options.endpoints;
+    this.#timeout = options.timeout;
+    this.#maxResponseBytes = options.maxResponseBytes;
+    this.#dispatcher = options.dispatcher ?? sharedAgent;
+  }
+
+  /** Exchanges a login code for the user's tokens and openid. Never retried: codes are single-use. */
+  async exchangeCode(code: string): Promise<WeChatTokenResponse> {
+    const json = await this.#get({
+      endpoint: 'access_token',
+      url: this.#endpoints.tokenURL,
+      query: { appid: this.appId, secret: this.#appSecret, code, grant_type: 'authorization_code' },
+      secrets: [this.#appSecret, code],
+    });
+    return parseTokenResponse(json, 'access_token');
+  }
+
+  /** Renews an access token. WeChat keeps `openid` in the answer; `unionid` is not sent again. */
+  async refreshAccessToken(refreshToken: string): Promise<WeChatTokenResponse> {
+    const json = await this.#get({
+      endpoint: 'refresh_token',
+      url: this.#endpoints.refreshTokenURL,
+      query: { appid: this.appId, grant_type: 'refresh_token', refresh_token: refreshToken },
+      secrets: [this.#appSecret, refreshToken],
+    });
+    return parseTokenResponse(json, 'refresh_token');
+  }
+
+  /** Reads the user's profile. Needs the `openid` that came with the access token. */
+  async getUserInfo(accessToken: string, openid: string, lang?: WeChatUserInfoLang): Promise<WeChatUserInfoResponse> {
+    const query: Record<string, string> = { access_token: accessToken, openid };
+    if (lang) query.lang = lang;
+    return this.#getWithRaw({
+      endpoint: 'userinfo',
+      url: this.#endpoints.userProfileURL,
+      query,
+      secrets: [this.#appSecret, accessToken],
+    });
+  }
+
+  /**
+   * Asks WeChat whether an access token is still valid for this openid. Resolves `false` when
+   * WeChat says the token or openid is invalid or expired; rejects on any other failure.
+   */
+  async checkAccessToken(accessToken: string, openid: string): Promise<boolean> {
+    try {
+      await this.#get({
+        endpoint: 'auth',
+        url: this.#endpoints.checkTokenURL,
+        query: { access_token: accessToken, openid },
+        secrets: [this.#appSecret, accessToken],
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof WeChatError && error.code === 'WECHAT_INVALID_TOKEN') return false;
+      throw error;
+    }
+  }
+
+  async #get(call: Call): Promise<Record<string, unknown>> {
+    return (await this.#getWithRaw(call)).json;
+  }
+
+  async #getWithRaw(call: Call): Promise<{ json: Record<string, unknown>; raw: string }> {
+    const raw = await this.#fetchText(call);
+    const json = parseWeChatJSON(raw, call.endpoint, call.secrets);
+    return { json, raw };
+  }
+
+  async #fetchText(call: Call): Promise<string> {
+    const url = new URL(call.url);
+    for (const [key, value] of Object.entries(call.query)) url.searchParams.set(key, value);
+    // One deadline for the whole exchange, body included: headersTimeout/bodyTimeout alone would
+    // let a server that drips one byte at a time hold the login for ever.
+    const signal = AbortSignal.timeout(this.#timeout);
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, {
+        method: 'GET',
+        dispatcher: this.#dispatcher,
+        signal,
+        headersTimeout: this.#timeout,
+        bodyTimeout: this.#timeout,
+        headers: { accept: 'application/json, text/plain, */*' },
+      });
+    } catch (error) {
+      throw requestFailure(call, error, signal);
+    }
+    try {
+      if (response.statusCode !== 200) throw unexpectedStatus(call, response.statusCode);
+      const declared = Number(response.headers['content-length']);
+      if (declared > this.#maxResponseBytes) throw tooLarge(call, this.#maxResponseBytes);
+      return await readCapped(response.body, this.#maxResponseBytes, call);
+    } catch (error) {
+      if (error instanceof WeChatError) throw error;
+      throw requestFailure(call, error, signal);
+    } finally {
+      // Release the socket whatever happened; a consumed body makes this a no-op.
+      response.body.destroy();
+    }
+  }
+}
+
+async function readCapped(body: Dispatcher.ResponseData['body'], limit: number, call: Call): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge(call, limit);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+function tooLarge(call: Call, limit: number): WeChatResponseError {
+  return new WeChatResponseError(
+    `WeChat ${call.endpoint} answer is larger than ${limit} bytes; refusing to read it (maxResponseBytes).`,
+    { code: 'WECHAT_RESPONSE_TOO_LARGE' },
+  );
+}
+
+function unexpectedStatus(call: Call, status: number): WeChatResponseError {
+  if (status >= 300 && status < 400) {
+    return new WeChatResponseError(
+      `WeChat ${call.endpoint} answered with a redirect (HTTP ${status}); WeChat's API never redirects, so ` +
+        'check the endpoint URL options and any proxy in between. The redirect was not followed.',
+      { code: 'WECHAT_REDIRECT', status },
+    );
+  }
+  return new WeChatResponseError(`WeChat ${call.endpoint} answered HTTP ${status} instead of 200.`, {
+    code: 'WECHAT_HTTP_ERROR',
+    status,
+  });
+}
+
+function requestFailure(call: Call, error: unknown, signal: AbortSignal): WeChatRequestError {
+  const cause = redactError(error, call.secrets);
+  if (signal.aborted) {
+    return new WeChatRequestError(`WeChat ${call.endpoint} did not answer within the timeout.`, {
+      code: 'WECHAT_TIMEOUT',
+      cause,
+    });
+  }
+  const reason = cause instanceof Error ? `: ${cause.message}` : '';
+  return new WeChatRequestError(`Could not reach WeChat ${call.endpoint}${reason}`, {
+    code: 'WECHAT_NETWORK_ERROR',
+    cause,
+  });
+}
+
+/**
+ * Parses a WeChat answer. NOTE: WeChat sends JSON as `text/plain` and errors with HTTP 200
+ * (wechat-api.md §0), so the body is parsed whatever the Content-Type and `errcode` decides.
+ * Pure; exported for tests.
+ */
+export function parseWeChatJSON(raw: string, endpoint: WeChatEndpoint, secrets: readonly string[] = []): Record<string, unknown> {
+  const text = raw.trim();
+  if (text.startsWith('<')) {
+    throw new WeChatResponseError(`WeChat ${endpoint} answered with an HTML page instead of JSON.`, {
+      code: 'WECHAT_MALFORMED_RESPONSE',
+    });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new WeChatResponseError(`WeChat ${endpoint} answered with a body that is not JSON.`, {
+      code: 'WECHAT_MALFORMED_RESPONSE',
+    });
+  }
+  if (!isPlainObject(json)) {
+    throw new WeChatResponseError(`WeChat ${endpoint} answered with JSON that is not an object.`, {
+      code: 'WECHAT_MALFORMED_RESPONSE',
+    });
+  }
+  const errcode = toErrcode(json.errcode);
+  if (errcode !== undefined && errcode !== 0) {
+    const errmsg = typeof json.errmsg === 'string' ? redact(json.errmsg, secrets) : '';
+    throw errorFromErrcode(endpoint, errcode, errmsg);
+  }
+  return json;
+}
+
+/** Checks that a token answer has what a login needs. Pure; exported for tests. */
+export function parseTokenResponse(json: Record<string, unknown>, endpoint: WeChatEndpoint): WeChatTokenResponse {
+  const missing = (['access_token', 'openid'] as const).filter((key) => !isNonEmptyString(json[key]));
+  if (missing.length > 0) {
+    throw new WeChatResponseError(`WeChat ${endpoint} answer lacks ${missing.join(' and ')}.`, {
+      code: 'WECHAT_MALFORMED_RESPONSE',
+    });
+  }
+  const token: WeChatTokenResponse = {
+    ...json,
+    access_token: json.access_token as string,
+    openid: json.openid as string,
+    refresh_token: typeof json.refresh_token === 'string' ? json.refresh_token : '',
+    expires_in: typeof json.expires_in === 'number' ? json.expires_in : Number(json.expires_in) || 0,
+    scope: typeof json.scope === 'string' ? json.scope : '',
+  };
+  // NOTE: never String(json.unionid): an absent unionid must stay absent, not become "undefined".
+  if (isNonEmptyString(json.unionid)) token.unionid = json.unionid;
+  else delete token.unionid;
+  return token;
+}
+
+function toErrcode(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) return Number(value);
+  return undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+/** Replaces every secret in a text with `[redacted]`. Pure. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  }
+  return out;
+}
+
+// undici's errors do not carry the request URL today; if one ever holds a secret, the cause
+// becomes a plain copy with the secret redacted (some error properties are read-only).
+function redactError(error: unknown, secrets: readonly string[]): unknown {
+  const shown = inspect(error, { depth: 5, showHidden: true });
+  if (!secrets.some((secret) => secret.length >= 4 && shown.includes(secret))) return error;
+  const original = error instanceof Error ? error : new Error(String(error));
+  const copy = new Error(redact(original.message, secrets));
+  copy.name = original.name;
+  copy.stack = redact(original.stack ?? '', secrets);
+  const code: unknown = Reflect.get(original, 'code');
+  if (typeof code === 'string') Object.assign(copy, { code });
+  return copy;
+}

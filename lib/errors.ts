@@ -1,0 +1,206 @@
+/**
+ * Errors raised by passport-wechat-oauth2. Each class answers one question:
+ *
+ * - {@link WeChatOptionsError}: the strategy was configured wrongly (thrown by the constructor).
+ * - {@link WeChatRequestError}: WeChat could not be reached, or did not answer in time.
+ * - {@link WeChatResponseError}: WeChat answered something we cannot read (HTML, bad JSON, too large).
+ * - {@link WeChatAPIError}: WeChat answered `{errcode, errmsg}`: it said no. Its subclasses say who
+ *   must act: {@link WeChatCodeError} (the user: log in again), {@link WeChatCredentialsError}
+ *   (the operator: fix AppID/AppSecret), {@link WeChatTokenError} (the app: refresh or re-login).
+ *
+ * No message, property or cause of these errors ever holds the AppSecret, a code or a token.
+ *
+ * @packageDocumentation
+ */
+
+/** Stable, machine-readable error codes. Branch on these, never on `message`. */
+export type WeChatErrorCode =
+  | 'WECHAT_INVALID_OPTIONS'
+  | 'WECHAT_TIMEOUT'
+  | 'WECHAT_NETWORK_ERROR'
+  | 'WECHAT_HTTP_ERROR'
+  | 'WECHAT_REDIRECT'
+  | 'WECHAT_RESPONSE_TOO_LARGE'
+  | 'WECHAT_MALFORMED_RESPONSE'
+  | 'WECHAT_INVALID_CODE'
+  | 'WECHAT_BAD_CREDENTIALS'
+  | 'WECHAT_INVALID_TOKEN'
+  | 'WECHAT_INVALID_REFRESH_TOKEN'
+  | 'WECHAT_SCOPE_UNAUTHORIZED'
+  | 'WECHAT_RATE_LIMITED'
+  | 'WECHAT_SYSTEM_BUSY'
+  | 'WECHAT_API_ERROR';
+
+interface WeChatErrorInit {
+  code: WeChatErrorCode;
+  retryable?: boolean;
+  errcode?: number;
+  errmsg?: string;
+  status?: number;
+  cause?: unknown;
+}
+
+/** The base class of every error this package raises. */
+export class WeChatError extends Error {
+  /** A stable identifier of what went wrong, e.g. `'WECHAT_INVALID_CODE'`. */
+  readonly code: WeChatErrorCode;
+  /** True when the same call may succeed if tried again later (never true for a code exchange that reached WeChat). */
+  readonly retryable: boolean;
+  /** WeChat's numeric `errcode`, when WeChat sent one. */
+  readonly errcode: number | undefined;
+  /** WeChat's `errmsg` without the `rid:` suffix, when WeChat sent one. */
+  readonly errmsg: string | undefined;
+  /** WeChat's request id (the `rid:` / `req_id:` suffix of errmsg): quote it to WeChat support. */
+  readonly rid: string | undefined;
+  /** The HTTP status WeChat answered with, when relevant. */
+  readonly status: number | undefined;
+
+  constructor(message: string, init: WeChatErrorInit) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = new.target.name;
+    this.code = init.code;
+    this.retryable = init.retryable ?? false;
+    this.errcode = init.errcode;
+    const parsed = init.errmsg === undefined ? undefined : splitErrmsg(init.errmsg);
+    this.errmsg = parsed?.text;
+    this.rid = parsed?.rid;
+    this.status = init.status;
+  }
+
+  /** What `JSON.stringify` shows: every field a log needs, never a secret. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      errcode: this.errcode,
+      errmsg: this.errmsg,
+      rid: this.rid,
+      status: this.status,
+    };
+  }
+}
+
+/** The options given to the strategy are wrong; the message says which one and why. */
+export class WeChatOptionsError extends WeChatError {
+  constructor(message: string) {
+    super(message, { code: 'WECHAT_INVALID_OPTIONS' });
+  }
+}
+
+/** WeChat could not be reached, or did not answer within the timeout. */
+export class WeChatRequestError extends WeChatError {
+  constructor(message: string, init: { code: 'WECHAT_TIMEOUT' | 'WECHAT_NETWORK_ERROR'; cause?: unknown }) {
+    super(message, { ...init, retryable: true });
+  }
+}
+
+/** WeChat (or something in between) answered with something that is not a WeChat API answer. */
+export class WeChatResponseError extends WeChatError {
+  constructor(
+    message: string,
+    init: {
+      code: 'WECHAT_HTTP_ERROR' | 'WECHAT_REDIRECT' | 'WECHAT_RESPONSE_TOO_LARGE' | 'WECHAT_MALFORMED_RESPONSE';
+      status?: number;
+      cause?: unknown;
+    },
+  ) {
+    // A 5xx from a proxy or WeChat's front end is worth another try later; bad JSON on 200 is not.
+    super(message, { ...init, retryable: init.status !== undefined && init.status >= 500 });
+  }
+}
+
+/** WeChat answered `{errcode, errmsg}` with a non-zero errcode. */
+export class WeChatAPIError extends WeChatError {
+  declare readonly errcode: number;
+}
+
+/** The login code is invalid, expired or already used: the user must log in again (a Passport `fail`). */
+export class WeChatCodeError extends WeChatAPIError {}
+
+/** WeChat rejected the AppID or AppSecret: an operator must fix the strategy's options. */
+export class WeChatCredentialsError extends WeChatAPIError {}
+
+/** An access or refresh token is invalid or expired: refresh it, or ask the user to log in again. */
+export class WeChatTokenError extends WeChatAPIError {}
+
+/** Which WeChat call failed, so the message can say what to do. */
+export type WeChatEndpoint = 'access_token' | 'refresh_token' | 'userinfo' | 'auth' | 'jscode2session';
+
+interface Classification {
+  code: WeChatErrorCode;
+  kind: typeof WeChatAPIError;
+  retryable: boolean;
+  advice: string;
+}
+
+const LOGIN_AGAIN = 'The user must start the WeChat login again.';
+const FIX_CREDENTIALS =
+  'Check that clientID is the AppID and clientSecret the AppSecret of the same WeChat application ' +
+  '(Open Platform > Manage Center > your website application), without spaces, and that the secret was not reset.';
+
+// errcode → meaning. Sources: wechat-api.md §4–§9 (global return codes). Unknown codes fall through
+// to WECHAT_API_ERROR so a new WeChat code is still an error, never a success.
+const CLASSIFICATION: ReadonlyMap<number, Classification> = new Map<number, Classification>([
+  [-1, { code: 'WECHAT_SYSTEM_BUSY', kind: WeChatAPIError, retryable: true, advice: 'WeChat is busy; try again shortly.' }],
+  [40029, { code: 'WECHAT_INVALID_CODE', kind: WeChatCodeError, retryable: false, advice: LOGIN_AGAIN }],
+  [40163, { code: 'WECHAT_INVALID_CODE', kind: WeChatCodeError, retryable: false, advice: LOGIN_AGAIN }],
+  [42003, { code: 'WECHAT_INVALID_CODE', kind: WeChatCodeError, retryable: false, advice: LOGIN_AGAIN }],
+  [41008, { code: 'WECHAT_INVALID_CODE', kind: WeChatCodeError, retryable: false, advice: LOGIN_AGAIN }],
+  [40013, { code: 'WECHAT_BAD_CREDENTIALS', kind: WeChatCredentialsError, retryable: false, advice: FIX_CREDENTIALS }],
+  [40125, { code: 'WECHAT_BAD_CREDENTIALS', kind: WeChatCredentialsError, retryable: false, advice: FIX_CREDENTIALS }],
+  [41002, { code: 'WECHAT_BAD_CREDENTIALS', kind: WeChatCredentialsError, retryable: false, advice: FIX_CREDENTIALS }],
+  [41004, { code: 'WECHAT_BAD_CREDENTIALS', kind: WeChatCredentialsError, retryable: false, advice: FIX_CREDENTIALS }],
+  [40164, {
+    code: 'WECHAT_BAD_CREDENTIALS', kind: WeChatCredentialsError, retryable: false,
+    advice: "This server's IP address is not on the application's IP whitelist on the WeChat platform.",
+  }],
+  [40001, { code: 'WECHAT_INVALID_TOKEN', kind: WeChatTokenError, retryable: false, advice: 'Refresh the access token or log the user in again.' }],
+  [40014, { code: 'WECHAT_INVALID_TOKEN', kind: WeChatTokenError, retryable: false, advice: 'Refresh the access token or log the user in again.' }],
+  [42001, { code: 'WECHAT_INVALID_TOKEN', kind: WeChatTokenError, retryable: false, advice: 'The access token expired: refresh it.' }],
+  [41001, { code: 'WECHAT_INVALID_TOKEN', kind: WeChatTokenError, retryable: false, advice: 'The access token was missing.' }],
+  [40003, { code: 'WECHAT_INVALID_TOKEN', kind: WeChatTokenError, retryable: false, advice: 'The openid does not belong to this access token.' }],
+  [41009, { code: 'WECHAT_INVALID_TOKEN', kind: WeChatTokenError, retryable: false, advice: 'The openid was missing.' }],
+  [40030, { code: 'WECHAT_INVALID_REFRESH_TOKEN', kind: WeChatTokenError, retryable: false, advice: LOGIN_AGAIN }],
+  [42002, { code: 'WECHAT_INVALID_REFRESH_TOKEN', kind: WeChatTokenError, retryable: false, advice: LOGIN_AGAIN }],
+  [42007, { code: 'WECHAT_INVALID_REFRESH_TOKEN', kind: WeChatTokenError, retryable: false, advice: 'The user changed their WeChat password. ' + LOGIN_AGAIN }],
+  [41003, { code: 'WECHAT_INVALID_REFRESH_TOKEN', kind: WeChatTokenError, retryable: false, advice: 'The refresh token was missing.' }],
+  [48001, {
+    code: 'WECHAT_SCOPE_UNAUTHORIZED', kind: WeChatAPIError, retryable: false,
+    advice: 'The token was not granted the scope this call needs (e.g. sns/userinfo with snsapi_base).',
+  }],
+  [50001, { code: 'WECHAT_SCOPE_UNAUTHORIZED', kind: WeChatAPIError, retryable: false, advice: 'The user has not authorized this API.' }],
+  [45011, { code: 'WECHAT_RATE_LIMITED', kind: WeChatAPIError, retryable: true, advice: 'WeChat rate-limited this call; slow down and retry after a minute.' }],
+  [45009, { code: 'WECHAT_RATE_LIMITED', kind: WeChatAPIError, retryable: true, advice: 'The daily API quota is used up.' }],
+]);
+
+const FALLBACK: Classification = {
+  code: 'WECHAT_API_ERROR',
+  kind: WeChatAPIError,
+  retryable: false,
+  advice: 'See docs/troubleshooting.md for this errcode.',
+};
+
+/**
+ * Turns WeChat's `{errcode, errmsg}` into the matching typed error. Pure.
+ * `errmsg` must already be free of secrets (the client redacts it).
+ */
+export function errorFromErrcode(endpoint: WeChatEndpoint, errcode: number, errmsg: string): WeChatAPIError {
+  const rule = CLASSIFICATION.get(errcode) ?? FALLBACK;
+  const { text } = splitErrmsg(errmsg);
+  const said = text === '' ? `errcode ${errcode}` : `errcode ${errcode}: ${text}`;
+  const message = `WeChat ${endpoint} call failed (${said}). ${rule.advice}`;
+  return new rule.kind(message, { code: rule.code, retryable: rule.retryable, errcode, errmsg });
+}
+
+// NOTE: WeChat appends a request id to errmsg, in several historical forms (wechat-api.md §0):
+// ", rid: 65a33cd8-023106e1-2dc7e2f6", " rid: …" (no comma), ", hints: [ req_id: 1foBSgMre-Hz ]".
+const RID_SUFFIX = /,?\s*(?:rid:\s*([\w-]+)|hints:\s*\[\s*req_id:\s*([\w-]+)\s*\])\s*$/;
+
+/** Splits WeChat's errmsg into its text and its request id. Pure. */
+export function splitErrmsg(errmsg: string): { text: string; rid: string | undefined } {
+  const match = RID_SUFFIX.exec(errmsg);
+  if (!match) return { text: errmsg.trim(), rid: undefined };
+  return { text: errmsg.slice(0, match.index).trim(), rid: match[1] ?? match[2] };
+}

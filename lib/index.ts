@@ -1,0 +1,36 @@
+/**
+ * passport-wechat-oauth2: the Passport strategy for WeChat login.
+ *
+ * @packageDocumentation
+ */
+export { WeChatStrategy, Strategy, resolveCallbackURL } from './strategy.js';
+export type { WeChatAuthenticateOptions, WeChatFailureInfo } from './strategy.js';
+export type {
+  SkipUserProfile,
+  VerifyCallback,
+  WeChatCredentials,
+  WeChatStrategyOptions,
+  WeChatStrategyOptionsWithRequest,
+  WeChatVerifyFunction,
+  WeChatVerifyFunctionWithParams,
+  WeChatVerifyFunctionWithRequest,
+  WeChatVerifyFunctionWithRequestAndParams,
+} from './options.js';
+export { parseProfile, profileFromToken } from './profile.js';
+export type { WeChatIdentity, WeChatProfile } from './profile.js';
+export { buildAuthorizeURL, QR_CONNECT_URL } from './authorize.js';
+export type { AuthorizeURLParams, WeChatQRLang } from './authorize.js';
+export { DEFAULT_ENDPOINTS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS } from './client.js';
+export type { Dispatcher, WeChatEndpoints, WeChatTokenResponse, WeChatUserInfoLang } from './client.js';
+export {
+  WeChatAPIError,
+  WeChatCodeError,
+  WeChatCredentialsError,
+  WeChatError,
+  WeChatOptionsError,
+  WeChatRequestError,
+  WeChatResponseError,
+  WeChatTokenError,
+  errorFromErrcode,
+} from './errors.js';
+export type { WeChatEndpoint, WeChatErrorCode } from './errors.js';

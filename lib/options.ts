@@ -1,0 +1,244 @@
+/**
+ * The strategy's options: their public types, and the pure check that turns what a user passed
+ * into settings or a {@link WeChatOptionsError} that says what to fix.
+ */
+import type { Request } from 'express';
+import type OAuth2Strategy from 'passport-oauth2';
+import { QR_CONNECT_URL, type WeChatQRLang } from './authorize.js';
+import {
+  DEFAULT_ENDPOINTS,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  type Dispatcher,
+  type WeChatEndpoints,
+  type WeChatTokenResponse,
+  type WeChatUserInfoLang,
+} from './client.js';
+import { WeChatOptionsError } from './errors.js';
+import type { WeChatProfile } from './profile.js';
+
+/** The AppID and AppSecret, under passport-oauth2's names (`clientID`) or passport-wechat's (`appID`). */
+export type WeChatCredentials =
+  | { /** The website application's AppID. */ clientID: string; /** Its AppSecret. */ clientSecret: string; appID?: never; appSecret?: never }
+  | { /** Alias of `clientID`, for apps moving from passport-wechat. */ appID: string; /** Alias of `clientSecret`. */ appSecret: string; clientID?: never; clientSecret?: never };
+
+/** Decides per login whether to skip the `sns/userinfo` call (the profile then has the ids only). */
+export type SkipUserProfile =
+  | boolean
+  | ((accessToken: string) => boolean)
+  | ((accessToken: string, done: (err: unknown, skip?: boolean) => void) => void);
+
+interface WeChatStrategyOptionsBase {
+  /** Where WeChat sends the user back. Absolute (recommended) or relative to the request's host. */
+  callbackURL?: string | undefined;
+  /** Default `'snsapi_login'`, the only scope of website QR login. */
+  scope?: string | string[] | undefined;
+  /**
+   * CSRF protection through a nonce kept in the session (passport-oauth2's `state`). On by default;
+   * `false` turns it off (not recommended).
+   */
+  state?: boolean | undefined;
+  /** passport-oauth2's `store`: `true` keeps app state in the session, or pass your own state store. */
+  store?: boolean | OAuth2Strategy.StateStore | undefined;
+  /** Session key of the state store; default `'oauth2:' + the authorize URL's host`. */
+  sessionKey?: string | undefined;
+  /** Skip the `sns/userinfo` call; the profile then holds the ids from the token response. */
+  skipUserProfile?: SkipUserProfile | undefined;
+  /** Trust `X-Forwarded-Proto`/`X-Forwarded-Host` when resolving a relative `callbackURL`. */
+  proxy?: boolean | undefined;
+  /** Language of `sns/userinfo` texts. Omitted by default (WeChat then uses `zh_CN`). */
+  lang?: WeChatUserInfoLang | undefined;
+  /** Language of the QR login page: `'cn'` (WeChat's default) or `'en'`. */
+  qrLang?: WeChatQRLang | undefined;
+  /** Per-call deadline for every WeChat API call, in ms. Default 10000. */
+  timeout?: number | undefined;
+  /** Largest WeChat answer accepted, in bytes. Default 1 MiB. */
+  maxResponseBytes?: number | undefined;
+  /** An undici `Dispatcher` for WeChat calls (a `ProxyAgent`, an `Agent` with a custom CA, …). */
+  dispatcher?: Dispatcher | undefined;
+  /** Override WeChat's endpoints (an emulator, an egress proxy). */
+  authorizationURL?: string | undefined;
+  tokenURL?: string | undefined;
+  refreshTokenURL?: string | undefined;
+  userProfileURL?: string | undefined;
+  checkTokenURL?: string | undefined;
+}
+
+/** Options when the verify callback does not receive the request. */
+export type WeChatStrategyOptions = WeChatStrategyOptionsBase & WeChatCredentials & { passReqToCallback?: false | undefined };
+/** Options when the verify callback receives the request first. */
+export type WeChatStrategyOptionsWithRequest = WeChatStrategyOptionsBase & WeChatCredentials & { passReqToCallback: true };
+
+export type VerifyCallback = OAuth2Strategy.VerifyCallback;
+
+/** `verify(accessToken, refreshToken, profile, done)` */
+export type WeChatVerifyFunction = (
+  accessToken: string,
+  refreshToken: string,
+  profile: WeChatProfile,
+  done: VerifyCallback,
+) => void;
+/** `verify(accessToken, refreshToken, params, profile, done)`: `params` is WeChat's token response. */
+export type WeChatVerifyFunctionWithParams = (
+  accessToken: string,
+  refreshToken: string,
+  params: WeChatTokenResponse,
+  profile: WeChatProfile,
+  done: VerifyCallback,
+) => void;
+/** `verify(req, accessToken, refreshToken, profile, done)` with `passReqToCallback: true`. */
+export type WeChatVerifyFunctionWithRequest = (
+  req: Request,
+  accessToken: string,
+  refreshToken: string,
+  profile: WeChatProfile,
+  done: VerifyCallback,
+) => void;
+/** `verify(req, accessToken, refreshToken, params, profile, done)` with `passReqToCallback: true`. */
+export type WeChatVerifyFunctionWithRequestAndParams = (
+  req: Request,
+  accessToken: string,
+  refreshToken: string,
+  params: WeChatTokenResponse,
+  profile: WeChatProfile,
+  done: VerifyCallback,
+) => void;
+
+/** @internal What the strategy keeps of its options, checked. */
+export interface WeChatSettings {
+  appId: string;
+  callbackURL: string | undefined;
+  scope: string;
+  authorizationURL: string;
+  endpoints: WeChatEndpoints;
+  lang: WeChatUserInfoLang | undefined;
+  qrLang: WeChatQRLang | undefined;
+  timeout: number;
+  maxResponseBytes: number;
+  dispatcher: Dispatcher | undefined;
+  skipUserProfile: SkipUserProfile;
+  trustProxy: boolean;
+}
+
+const USERINFO_LANGS: readonly string[] = ['zh_CN', 'zh_TW', 'en'];
+const QR_LANGS: readonly string[] = ['cn', 'en'];
+
+/** @internal Checks the options; throws a WeChatOptionsError naming the option to fix. Pure. */
+export function resolveSettings(options: unknown, verify: unknown): WeChatSettings & { appSecret: string } {
+  if (typeof options !== 'object' || options === null) {
+    throw new WeChatOptionsError('WeChatStrategy needs an options object: new WeChatStrategy({ clientID, clientSecret, callbackURL }, verify).');
+  }
+  if (typeof verify !== 'function') {
+    throw new WeChatOptionsError('WeChatStrategy needs a verify callback as its second argument.');
+  }
+  const o = options as Record<string, unknown>;
+  const appId = credential(o, 'clientID', 'appID', 'the AppID of your WeChat website application');
+  const appSecret = credential(o, 'clientSecret', 'appSecret', 'its AppSecret');
+  const scope = scopeOf(o.scope);
+  const authorizationURL = url(o, 'authorizationURL') ?? QR_CONNECT_URL;
+  if (new URL(authorizationURL).pathname.endsWith('/connect/qrconnect') && scope !== 'snsapi_login') {
+    throw new WeChatOptionsError(
+      `scope "${scope}" cannot be used with website QR login (connect/qrconnect): WeChat only grants snsapi_login there.`,
+    );
+  }
+  return {
+    appId,
+    appSecret,
+    callbackURL: optionalString(o, 'callbackURL'),
+    scope,
+    authorizationURL,
+    endpoints: {
+      tokenURL: url(o, 'tokenURL') ?? DEFAULT_ENDPOINTS.tokenURL,
+      refreshTokenURL: url(o, 'refreshTokenURL') ?? DEFAULT_ENDPOINTS.refreshTokenURL,
+      userProfileURL: url(o, 'userProfileURL') ?? DEFAULT_ENDPOINTS.userProfileURL,
+      checkTokenURL: url(o, 'checkTokenURL') ?? DEFAULT_ENDPOINTS.checkTokenURL,
+    },
+    lang: oneOf(o, 'lang', USERINFO_LANGS, 'userinfo language ("zh_CN", "zh_TW" or "en"; use qrLang for the QR page)') as WeChatUserInfoLang | undefined,
+    qrLang: oneOf(o, 'qrLang', QR_LANGS, 'QR page language ("cn" or "en")') as WeChatQRLang | undefined,
+    timeout: positiveInteger(o, 'timeout') ?? DEFAULT_TIMEOUT_MS,
+    maxResponseBytes: positiveInteger(o, 'maxResponseBytes') ?? DEFAULT_MAX_RESPONSE_BYTES,
+    dispatcher: dispatcherOf(o.dispatcher),
+    skipUserProfile: skipOf(o.skipUserProfile),
+    trustProxy: o.proxy === true,
+  };
+}
+
+function credential(o: Record<string, unknown>, name: string, alias: string, what: string): string {
+  const value = o[name] ?? o[alias];
+  if (o[name] !== undefined && o[alias] !== undefined) {
+    throw new WeChatOptionsError(`Pass either ${name} or ${alias}, not both.`);
+  }
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new WeChatOptionsError(`WeChatStrategy needs ${name} (${what}) as a non-empty string.`);
+  }
+  if (value !== value.trim()) {
+    throw new WeChatOptionsError(`${name} has leading or trailing white space; WeChat would reject it.`);
+  }
+  return value;
+}
+
+function scopeOf(value: unknown): string {
+  if (value === undefined) return 'snsapi_login';
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0 || !list.every((s) => typeof s === 'string' && /^[a-z_]+$/.test(s))) {
+    throw new WeChatOptionsError('scope must be a WeChat scope such as "snsapi_login", or an array of them.');
+  }
+  // NOTE: WeChat separates scopes with a comma, not OAuth's space (wechat-api.md §1.1).
+  return list.join(',');
+}
+
+function url(o: Record<string, unknown>, name: string): string | undefined {
+  const value = optionalString(o, name);
+  if (value === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new WeChatOptionsError(`${name} must be an absolute URL, got "${value}".`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new WeChatOptionsError(`${name} must be an http(s) URL.`);
+  }
+  return value;
+}
+
+function optionalString(o: Record<string, unknown>, name: string): string | undefined {
+  const value = o[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') {
+    throw new WeChatOptionsError(`${name} must be a non-empty string.`);
+  }
+  return value;
+}
+
+function oneOf(o: Record<string, unknown>, name: string, allowed: readonly string[], what: string): string | undefined {
+  const value = o[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !allowed.includes(value)) {
+    throw new WeChatOptionsError(`${name} must be the ${what}, got ${JSON.stringify(value)}.`);
+  }
+  return value;
+}
+
+function positiveInteger(o: Record<string, unknown>, name: string): number | undefined {
+  const value = o[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new WeChatOptionsError(`${name} must be a positive whole number.`);
+  }
+  return value;
+}
+
+function dispatcherOf(value: unknown): Dispatcher | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || typeof (value as { dispatch?: unknown }).dispatch !== 'function') {
+    throw new WeChatOptionsError('dispatcher must be an undici Dispatcher (e.g. new Agent() or new ProxyAgent(url)).');
+  }
+  return value as Dispatcher;
+}
+
+function skipOf(value: unknown): SkipUserProfile {
+  if (value === undefined) return false;
+  if (typeof value === 'boolean' || typeof value === 'function') return value as SkipUserProfile;
+  throw new WeChatOptionsError('skipUserProfile must be a boolean or a function.');
+}

@@ -1,0 +1,127 @@
+/**
+ * WeChat user info → Passport profile. Pure: no I/O, no clock, no globals, so apps can unit-test
+ * their own handling of WeChat users with fixtures.
+ */
+import { WeChatResponseError } from './errors.js';
+
+/** The Passport profile this strategy produces. */
+export interface WeChatProfile {
+  provider: 'wechat';
+  /** `unionid` when WeChat sent one (the same person across your WeChat apps), else `openid`. */
+  id: string;
+  /** The user's id within this one WeChat application. */
+  openid: string;
+  /** The user's id across the applications of one Open Platform account, when bound. */
+  unionid?: string;
+  /** The WeChat nickname; `''` when WeChat sent none (e.g. a `snsapi_base` login). */
+  displayName: string;
+  /** Avatar, served over https with WeChat's size suffix kept. Absent when the user has none. */
+  photos?: [{ value: string }];
+  /** Only when WeChat says so: since 2021-10-20 WeChat sends `sex: 0` (unknown) for logins. */
+  gender?: 'male' | 'female';
+  /** Region fields, only when non-empty (WeChat sends `''` since 2021-10-20). */
+  country?: string;
+  province?: string;
+  city?: string;
+  /** WeChat privileges, e.g. `['chinaunicom']`; usually empty. */
+  privilege: string[];
+  /** The body WeChat sent, when the profile came from `sns/userinfo`. */
+  _raw: string;
+  /** The parsed body WeChat sent. */
+  _json: Record<string, unknown>;
+}
+
+/** The identity fields of a token response that a profile can inherit. */
+export interface WeChatIdentity {
+  openid: string;
+  unionid?: string | undefined;
+}
+
+/**
+ * Turns the JSON of `sns/userinfo` into a {@link WeChatProfile}. Throws a
+ * {@link WeChatResponseError} when the JSON holds no usable openid, or one that does not match
+ * the token's. A `unionid` known only from the token response is kept.
+ *
+ * @param json - the parsed userinfo body (any value: it is checked, not trusted)
+ * @param identity - the token response's openid/unionid, when known
+ * @param raw - the raw body, kept as `_raw` (defaults to `JSON.stringify(json)`)
+ * @example
+ * ```ts
+ * const profile = parseProfile({ openid: 'o6_bm', nickname: 'Ann', sex: 0, headimgurl: '' });
+ * profile.id; // 'o6_bm'
+ * ```
+ */
+export function parseProfile(json: unknown, identity?: WeChatIdentity, raw?: string): WeChatProfile {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new WeChatResponseError('WeChat userinfo is not a JSON object.', { code: 'WECHAT_MALFORMED_RESPONSE' });
+  }
+  const info = json as Record<string, unknown>;
+  const openid = nonEmpty(info.openid) ?? identity?.openid;
+  if (openid === undefined || openid === '') {
+    throw new WeChatResponseError('WeChat userinfo has no openid.', { code: 'WECHAT_MALFORMED_RESPONSE' });
+  }
+  // NOTE: a userinfo answer for another user than the token's would log in the wrong person.
+  if (identity && identity.openid !== openid) {
+    throw new WeChatResponseError('WeChat userinfo is for another openid than the access token.', {
+      code: 'WECHAT_MALFORMED_RESPONSE',
+    });
+  }
+  const unionid = nonEmpty(info.unionid) ?? nonEmpty(identity?.unionid);
+  const profile: WeChatProfile = {
+    provider: 'wechat',
+    id: unionid ?? openid,
+    openid,
+    displayName: nonEmpty(info.nickname) ?? '',
+    privilege: Array.isArray(info.privilege) ? info.privilege.filter((p): p is string => typeof p === 'string') : [],
+    _raw: raw ?? JSON.stringify(info),
+    _json: info,
+  };
+  if (unionid !== undefined) profile.unionid = unionid;
+  const avatar = httpsAvatar(info.headimgurl);
+  if (avatar !== undefined) profile.photos = [{ value: avatar }];
+  const gender = genderOf(info.sex);
+  if (gender !== undefined) profile.gender = gender;
+  for (const field of ['country', 'province', 'city'] as const) {
+    const value = nonEmpty(info[field]);
+    if (value !== undefined) profile[field] = value;
+  }
+  return profile;
+}
+
+/**
+ * The profile of a login that made no userinfo call (`skipUserProfile`, `snsapi_base`): the
+ * identity from the token response only.
+ */
+export function profileFromToken(identity: WeChatIdentity & Record<string, unknown>): WeChatProfile {
+  return parseProfile({ openid: identity.openid, unionid: identity.unionid }, identity, '');
+}
+
+// 1 male, 2 female, 0 unknown (wechat-api.md §6); since 2021 logins always get 0.
+function genderOf(sex: unknown): 'male' | 'female' | undefined {
+  const value = typeof sex === 'string' ? Number(sex) : sex;
+  if (value === 1) return 'male';
+  if (value === 2) return 'female';
+  return undefined;
+}
+
+// NOTE: WeChat often serves headimgurl over http although https works (wechat-api.md §6); an http
+// avatar on an https page is mixed content. The size suffix (/132, /0) is kept: changing it can 404.
+function httpsAvatar(value: unknown): string | undefined {
+  const url = nonEmpty(value);
+  if (url === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol === 'http:') parsed.protocol = 'https:';
+  if (parsed.protocol !== 'https:') return undefined;
+  return parsed.toString();
+}
+
+function nonEmpty(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}

@@ -1,0 +1,359 @@
+/**
+ * WeChatStrategy: the Passport glue. It lets passport-oauth2 run the flow (state stores, verify
+ * arities, success/fail) and only changes what WeChat does differently: the authorize link, the
+ * token exchange, the profile call, and how a declined or failed login ends.
+ */
+import type { Request } from 'express';
+import OAuth2Strategy from 'passport-oauth2';
+import { buildAuthorizeURL } from './authorize.js';
+import { WeChatClient, type WeChatTokenResponse } from './client.js';
+import { WeChatCodeError, WeChatError, WeChatOptionsError } from './errors.js';
+import {
+  resolveSettings,
+  type SkipUserProfile,
+  type WeChatSettings,
+  type WeChatStrategyOptions,
+  type WeChatStrategyOptionsWithRequest,
+  type WeChatVerifyFunction,
+  type WeChatVerifyFunctionWithParams,
+  type WeChatVerifyFunctionWithRequest,
+  type WeChatVerifyFunctionWithRequestAndParams,
+} from './options.js';
+import { parseProfile, profileFromToken, type WeChatIdentity, type WeChatProfile } from './profile.js';
+
+/** Why a login ended in Passport's `fail()`: the `info` your failure handler receives. */
+export interface WeChatFailureInfo {
+  message: string;
+  code: 'WECHAT_DECLINED' | 'WECHAT_MALFORMED_CODE' | 'WECHAT_INVALID_CODE';
+  errcode?: number;
+}
+
+/** Per-call options of `passport.authenticate('wechat', options)`. */
+export interface WeChatAuthenticateOptions {
+  callbackURL?: string;
+  scope?: string | string[];
+  /** App state to carry through the login (needs `store: true`), or a fixed alphanumeric state. */
+  state?: unknown;
+  [option: string]: unknown;
+}
+
+type TokenCallback = (err: unknown, accessToken?: string, refreshToken?: string, params?: WeChatTokenResponse) => void;
+
+/** @internal passport-oauth2 and passport-oauth2-refresh drive this as if it were node-oauth's OAuth2. */
+export class WeChatOAuth2Adapter {
+  readonly _clientId: string;
+  readonly _clientSecret = '';
+  readonly _baseSite = '';
+  readonly _authorizeUrl: string;
+  readonly _accessTokenUrl: string;
+  readonly _customHeaders: Record<string, string> = {};
+  getOAuthAccessToken: (code: string, params: Record<string, unknown>, callback: TokenCallback) => void = (_c, _p, callback) =>
+    callback(new WeChatOptionsError('This OAuth2 adapter has no WeChat client.'));
+
+  // Positional, like node-oauth's OAuth2: passport-oauth2-refresh calls `new adapter.constructor(...)`.
+  constructor(clientId: string, _clientSecret?: string, _baseSite?: string, authorizeUrl = '', accessTokenUrl = '') {
+    this._clientId = clientId;
+    this._authorizeUrl = authorizeUrl;
+    this._accessTokenUrl = accessTokenUrl;
+  }
+}
+
+const DECLINED: WeChatFailureInfo = {
+  code: 'WECHAT_DECLINED',
+  message: 'The WeChat login was declined or cancelled.',
+};
+const MALFORMED_CODE: WeChatFailureInfo = {
+  code: 'WECHAT_MALFORMED_CODE',
+  message: 'The WeChat login callback carried a malformed code. Please log in again.',
+};
+// WeChat codes are ~32 printable characters; anything else never came from WeChat.
+const PLAUSIBLE_CODE = /^[\x21-\x7e]{1,512}$/;
+
+/**
+ * Passport strategy for WeChat website (QR code) login.
+ *
+ * @example
+ * ```ts
+ * passport.use(new WeChatStrategy({
+ *   clientID: process.env.WECHAT_APP_ID!,
+ *   clientSecret: process.env.WECHAT_APP_SECRET!,
+ *   callbackURL: 'https://example.com/auth/wechat/callback',
+ * }, (accessToken, refreshToken, profile, done) => {
+ *   done(null, { id: profile.id, name: profile.displayName });
+ * }));
+ * ```
+ */
+export class WeChatStrategy extends OAuth2Strategy {
+  /** @internal */
+  declare _oauth2: OAuth2Strategy['_oauth2'];
+  /** @internal */
+  readonly _settings: WeChatSettings;
+  /** @internal */
+  readonly _client: WeChatClient;
+
+  constructor(options: WeChatStrategyOptions, verify: WeChatVerifyFunction);
+  constructor(options: WeChatStrategyOptions, verify: WeChatVerifyFunctionWithParams);
+  constructor(options: WeChatStrategyOptionsWithRequest, verify: WeChatVerifyFunctionWithRequest);
+  constructor(options: WeChatStrategyOptionsWithRequest, verify: WeChatVerifyFunctionWithRequestAndParams);
+  constructor(
+    options: WeChatStrategyOptions | WeChatStrategyOptionsWithRequest,
+    verify:
+      | WeChatVerifyFunction
+      | WeChatVerifyFunctionWithParams
+      | WeChatVerifyFunctionWithRequest
+      | WeChatVerifyFunctionWithRequestAndParams,
+  ) {
+    const { appSecret, ...settings } = resolveSettings(options, verify);
+    super(
+      {
+        clientID: settings.appId,
+        clientSecret: '',
+        authorizationURL: settings.authorizationURL,
+        tokenURL: settings.endpoints.tokenURL,
+        callbackURL: settings.callbackURL,
+        scope: settings.scope,
+        sessionKey: options.sessionKey,
+        // Safe by default: CSRF protection unless the app opts out or brings its own store.
+        state: options.store ? undefined : options.state ?? true,
+        store: options.store as OAuth2Strategy.StateStore | undefined,
+        passReqToCallback: options.passReqToCallback === true,
+        skipUserProfile: false,
+      } as OAuth2Strategy.StrategyOptions,
+      verify as OAuth2Strategy.VerifyFunction,
+    );
+    this.name = 'wechat';
+    this._settings = settings;
+    // The AppSecret lives only inside the client's private field, out of util.inspect's reach.
+    this._client = new WeChatClient({ ...settings, appSecret });
+    const adapter = new WeChatOAuth2Adapter(settings.appId, '', '', settings.authorizationURL, settings.endpoints.tokenURL);
+    adapter.getOAuthAccessToken = grantFor(this._client);
+    this._oauth2 = adapter as unknown as OAuth2Strategy['_oauth2'];
+  }
+
+  /**
+   * Starts a login (redirect to WeChat) or finishes one (the callback). Never throws and never
+   * returns a rejected promise: every path ends in `redirect`, `success`, `fail` or `error`.
+   */
+  override authenticate(req: Request, options: WeChatAuthenticateOptions = {}): void {
+    try {
+      const code = firstParam(req, 'code');
+      if (code === undefined && hasParam(req, 'state')) {
+        // NOTE: a user who declines comes back with state and no code, or not at all
+        // (wechat-api.md §1.2). Sending them back to WeChat would loop: fail instead.
+        return this.fail(DECLINED, 401);
+      }
+      if (code !== undefined && !PLAUSIBLE_CODE.test(code)) return this.fail(MALFORMED_CODE, 400);
+      const callbackURL = resolveCallbackURL(req, options.callbackURL ?? this._settings.callbackURL, this._settings.trustProxy);
+      const attempt = this.beginAttempt();
+      OAuth2Strategy.prototype.authenticate.call(attempt, req, { ...options, callbackURL });
+    } catch (error) {
+      this.error(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** QR page language, when configured. passport-oauth2 hands these to the authorize link. */
+  override authorizationParams(_options: unknown): object {
+    return this._settings.qrLang ? { lang: this._settings.qrLang } : {};
+  }
+
+  /**
+   * WeChat's userinfo call needs the openid from the token response, which passport-oauth2 does
+   * not pass here; logins use {@link WeChatStrategy.loadUserProfile} instead.
+   */
+  override userProfile(_accessToken: string, done: (err?: unknown, profile?: unknown) => void): void {
+    done(new WeChatOptionsError('WeChat needs the openid to read a profile: call strategy.loadUserProfile(tokenResponse).'));
+  }
+
+  /** Reads the user's WeChat profile with a token response (`access_token` and `openid`). */
+  async loadUserProfile(token: WeChatIdentity & { access_token: string }): Promise<WeChatProfile> {
+    const { json, raw } = await this._client.getUserInfo(token.access_token, token.openid, this._settings.lang);
+    return parseProfile(json, token, raw);
+  }
+
+  /**
+   * Renews an access token with `sns/oauth2/refresh_token`. The answer keeps `openid`; WeChat
+   * does not send `unionid` again. Rejects with a {@link WeChatTokenError} when the refresh token
+   * is invalid or expired (30 days): the user must log in again.
+   */
+  refreshAccessToken(refreshToken: string): Promise<WeChatTokenResponse> {
+    return this._client.refreshAccessToken(refreshToken);
+  }
+
+  /** Asks `sns/auth` whether an access token is still valid for this openid. */
+  checkAccessToken(accessToken: string, openid: string): Promise<boolean> {
+    return this._client.checkAccessToken(accessToken, openid);
+  }
+
+  /**
+   * A per-login view of this strategy (Passport's own per-request object is `this`). What one
+   * login learns — the token response — lives in this closure, never on the shared instance,
+   * so interleaved logins cannot see each other's users.
+   */
+  private beginAttempt(): this {
+    const strategy = this;
+    const attempt = Object.create(this) as this;
+    let token: WeChatTokenResponse | undefined;
+    const report = (error: unknown): void => {
+      try {
+        strategy.endWithError(error);
+      } catch {
+        // The host already answered this request (e.g. headers sent); nothing left to tell it.
+      }
+    };
+    const oauth2 = Object.create(this._oauth2) as WeChatOAuth2Adapter;
+    oauth2.getOAuthAccessToken = (code, _params, callback) => {
+      settle(
+        strategy._client.exchangeCode(code),
+        (response) => {
+          token = response;
+          callback(null, response.access_token, response.refresh_token, response);
+        },
+        (error) => callback(error),
+        report,
+      );
+    };
+    Object.assign(attempt, {
+      _oauth2: oauth2,
+      error: report,
+      redirect: (location: string, status?: number) => {
+        try {
+          strategy.redirect(strategy.toWeChatAuthorizeURL(location), status);
+        } catch (error) {
+          report(error);
+        }
+      },
+      userProfile: (accessToken: string, done: (err?: unknown, profile?: WeChatProfile) => void) => {
+        if (!token) return done(new WeChatOptionsError('No WeChat token response in this login.'));
+        const current = token;
+        settle(
+          shouldSkip(strategy._settings.skipUserProfile, accessToken).then((skip) =>
+            skip ? profileFromToken(current) : strategy.loadUserProfile(current),
+          ),
+          (profile) => done(null, profile),
+          (error) => done(error),
+          report,
+        );
+      },
+    });
+    return attempt;
+  }
+
+  /** Rewrites passport-oauth2's generic authorize link into WeChat's exact format. */
+  private toWeChatAuthorizeURL(location: string): string {
+    const generic = new URL(location);
+    const base = this._settings.authorizationURL;
+    const redirectURI = generic.searchParams.get('redirect_uri');
+    if (!redirectURI) {
+      throw new WeChatOptionsError('WeChatStrategy needs a callbackURL (in its options or in passport.authenticate options).');
+    }
+    const own = new Set(['appid', 'client_id', 'redirect_uri', 'response_type', 'scope', 'state', ...new URL(base).searchParams.keys()]);
+    const extra = [...generic.searchParams].filter(([key]) => !own.has(key));
+    return buildAuthorizeURL(base, {
+      appid: this._settings.appId,
+      redirectURI,
+      scope: generic.searchParams.get('scope') ?? this._settings.scope,
+      state: generic.searchParams.get('state') ?? undefined,
+      extra,
+    });
+  }
+
+  /** A rejected code is the user's failure (failureRedirect applies); anything else is an error. */
+  private endWithError(error: unknown): void {
+    const cause = error instanceof OAuth2Strategy.InternalOAuthError && error.oauthError instanceof WeChatError ? error.oauthError : error;
+    if (cause instanceof WeChatCodeError) {
+      const info: WeChatFailureInfo = {
+        code: 'WECHAT_INVALID_CODE',
+        message: 'WeChat rejected the login code: it was invalid, expired or already used. Please log in again.',
+        errcode: cause.errcode,
+      };
+      return this.fail(info, 401);
+    }
+    this.error(cause instanceof Error ? cause : new Error(String(cause)));
+  }
+}
+
+/** The alias other Passport strategies export. */
+export { WeChatStrategy as Strategy };
+
+// passport-oauth2 asks for a token with a code; passport-oauth2-refresh with grant_type=refresh_token.
+function grantFor(client: WeChatClient): WeChatOAuth2Adapter['getOAuthAccessToken'] {
+  return (codeOrRefreshToken, params, callback) => {
+    const grant =
+      params?.grant_type === 'refresh_token'
+        ? client.refreshAccessToken(codeOrRefreshToken)
+        : client.exchangeCode(codeOrRefreshToken);
+    settle(
+      grant,
+      (response) => callback(null, response.access_token, response.refresh_token, response),
+      (error) => callback(error),
+      (thrown) => process.nextTick(() => { throw thrown; }),
+    );
+  };
+}
+
+/**
+ * Hands a promise's outcome to callback-style code without ever leaving a rejected promise
+ * behind: whatever the callbacks throw goes to `onThrow`.
+ */
+function settle<T>(
+  promise: Promise<T>,
+  onValue: (value: T) => void,
+  onError: (error: unknown) => void,
+  onThrow: (thrown: unknown) => void,
+): void {
+  promise.then(onValue, onError).catch(onThrow);
+}
+
+function shouldSkip(skip: SkipUserProfile, accessToken: string): Promise<boolean> {
+  if (typeof skip === 'boolean') return Promise.resolve(skip);
+  if (skip.length > 1) {
+    return new Promise((resolve, reject) => {
+      (skip as (t: string, d: (err: unknown, s?: boolean) => void) => void)(accessToken, (err, s) =>
+        err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(s === true),
+      );
+    });
+  }
+  return Promise.resolve((skip as (t: string) => boolean)(accessToken) === true);
+}
+
+function firstParam(req: Request, name: string): string | undefined {
+  const fromQuery = paramOf(req.query, name);
+  const value = fromQuery ?? paramOf(req.body, name);
+  return value === '' ? undefined : value;
+}
+
+function hasParam(req: Request, name: string): boolean {
+  return paramOf(req.query, name) !== undefined;
+}
+
+function paramOf(bag: unknown, name: string): string | undefined {
+  if (typeof bag !== 'object' || bag === null) return undefined;
+  const value: unknown = (bag as Record<string, unknown>)[name];
+  if (value === undefined) return undefined;
+  // `?code=a&code=b` arrives as an array: not something WeChat sends.
+  return typeof value === 'string' ? value : '\u0000';
+}
+
+/**
+ * Makes a relative callbackURL absolute from the request's own headers. Reads only `headers`,
+ * `url` and the socket, so it works on Express, Fastify and Nest alike (passport-oauth2's own
+ * resolution touches `req.connection`, which Fastify 5 removed).
+ */
+export function resolveCallbackURL(req: Request, callbackURL: string | undefined, trustProxy: boolean): string | undefined {
+  if (callbackURL === undefined || /^[a-z][a-z0-9+.-]*:/i.test(callbackURL)) return callbackURL;
+  const headers = req.headers ?? {};
+  const appTrustsProxy = typeof req.app?.get === 'function' && Boolean(req.app.get('trust proxy'));
+  const trust = trustProxy || appTrustsProxy;
+  const encrypted = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
+  const proto = (trust && firstHeaderValue(headers['x-forwarded-proto'])) || (encrypted ? 'https' : 'http');
+  const host = (trust && firstHeaderValue(headers['x-forwarded-host'])) || firstHeaderValue(headers.host);
+  if (!host) {
+    throw new WeChatOptionsError('A relative callbackURL needs a Host header to resolve; configure an absolute callbackURL.');
+  }
+  return new URL(callbackURL, `${proto}://${host}${req.url ?? '/'}`).toString();
+}
+
+function firstHeaderValue(value: string | string[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first?.split(',')[0]?.trim() || undefined;
+}
