@@ -190,12 +190,11 @@ export class WeChatStrategy extends OAuth2Strategy {
    * so interleaved logins cannot see each other's users.
    */
   private beginAttempt(): this {
-    const strategy = this;
     const attempt = Object.create(this) as this;
     let token: WeChatTokenResponse | undefined;
     const report = (error: unknown): void => {
       try {
-        strategy.endWithError(error);
+        this.endWithError(error);
       } catch {
         // The host already answered this request (e.g. headers sent); nothing left to tell it.
       }
@@ -203,7 +202,7 @@ export class WeChatStrategy extends OAuth2Strategy {
     const oauth2 = Object.create(this._oauth2) as WeChatOAuth2Adapter;
     oauth2.getOAuthAccessToken = (code, _params, callback) => {
       settle(
-        strategy._client.exchangeCode(code),
+        this._client.exchangeCode(code),
         (response) => {
           token = response;
           callback(null, response.access_token, response.refresh_token, response);
@@ -217,7 +216,7 @@ export class WeChatStrategy extends OAuth2Strategy {
       error: report,
       redirect: (location: string, status?: number) => {
         try {
-          strategy.redirect(strategy.toWeChatAuthorizeURL(location), status);
+          this.redirect(this.toWeChatAuthorizeURL(location), status);
         } catch (error) {
           report(error);
         }
@@ -226,8 +225,8 @@ export class WeChatStrategy extends OAuth2Strategy {
         if (!token) return done(new WeChatOptionsError('No WeChat token response in this login.'));
         const current = token;
         settle(
-          shouldSkip(strategy._settings.skipUserProfile, accessToken).then((skip) =>
-            skip ? profileFromToken(current) : strategy.loadUserProfile(current),
+          shouldSkip(this._settings.skipUserProfile, accessToken).then((skip) =>
+            skip ? profileFromToken(current) : this.loadUserProfile(current),
           ),
           (profile) => done(null, profile),
           (error) => done(error),

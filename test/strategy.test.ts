@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import type { Request } from 'express';
 import nock from 'nock';
 import OAuth2Strategy from 'passport-oauth2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,10 +11,13 @@ import {
   WeChatStrategy,
   WeChatTokenError,
   type WeChatProfile,
+  type VerifyCallback,
   type WeChatStrategyOptions,
+  type WeChatStrategyOptionsWithRequest,
   type WeChatTokenResponse,
+  type WeChatVerifyFunction,
 } from '../lib/index.js';
-import { authenticate, sessionWithState } from './helpers/passport.js';
+import { authenticate, sessionWithState, type Outcome } from './helpers/passport.js';
 
 const APPID = 'wx1f2e3d4c5b6a7980';
 const SECRET = 'c0ffee00c0ffee00c0ffee00c0ffee00';
@@ -59,6 +63,10 @@ function mockUserInfo(body = USERINFO_BODY, query: Record<string, string> = { ac
 
 function options(overrides: Partial<Record<string, unknown>> = {}): WeChatStrategyOptions {
   return { clientID: APPID, clientSecret: SECRET, callbackURL: CALLBACK, ...overrides } as WeChatStrategyOptions;
+}
+
+function optionsWithRequest(): WeChatStrategyOptionsWithRequest {
+  return { clientID: APPID, clientSecret: SECRET, callbackURL: CALLBACK, passReqToCallback: true };
 }
 
 function callback(query: Record<string, unknown> = { code: CODE, state: STATE }) {
@@ -213,7 +221,8 @@ describe('finishing a login', () => {
     mockToken();
     mockUserInfo();
     let params: WeChatTokenResponse | undefined;
-    const strategy = new WeChatStrategy(options(), (_a, _r, p: WeChatTokenResponse, _profile: WeChatProfile, done) => {
+    // A five-argument verify needs its parameters annotated: TypeScript picks the overload by arity.
+    const strategy = new WeChatStrategy(options(), (_a: string, _r: string, p: WeChatTokenResponse, _profile: WeChatProfile, done: VerifyCallback) => {
       params = p;
       done(null, {});
     });
@@ -225,14 +234,16 @@ describe('finishing a login', () => {
     const req = callback();
     mockToken();
     mockUserInfo();
-    const five = new WeChatStrategy(options({ passReqToCallback: true }), (r, _a, _rt, profile, done) =>
+    const five = new WeChatStrategy(optionsWithRequest(), (r, _a, _rt, profile, done) =>
       done(null, { same: r.query === req.query, id: profile.id }),
     );
     expect(await authenticate(five, req)).toMatchObject({ action: 'success', user: { same: true, id: UNIONID } });
     mockToken();
     mockUserInfo();
-    const six = new WeChatStrategy(options({ passReqToCallback: true }), (_r, _a, _rt, params, profile, done) =>
-      done(null, { openid: params.openid, id: profile.id }),
+    const six = new WeChatStrategy(
+      optionsWithRequest(),
+      (_r: Request, _a: string, _rt: string, params: WeChatTokenResponse, profile: WeChatProfile, done: VerifyCallback) =>
+        done(null, { openid: params.openid, id: profile.id }),
     );
     expect(await authenticate(six, callback())).toMatchObject({ action: 'success', user: { openid: OPENID, id: UNIONID } });
   });
@@ -342,7 +353,7 @@ describe('logins that do not end in success', () => {
     const strategy = new WeChatStrategy(options(), (_a, _r, p, d) => d(null, p));
     const outcome = await authenticate(strategy, callback());
     expect(outcome.action).toBe('error');
-    const error = (outcome as { error: WeChatCredentialsError }).error;
+    const error = (outcome as Extract<Outcome, { action: 'error' }>).error;
     expect(error).toBeInstanceOf(WeChatCredentialsError);
     expect(error).toMatchObject({ code: 'WECHAT_BAD_CREDENTIALS', errcode: 40125, errmsg: 'invalid appsecret', rid: '6a1b2c3d-4e5f6a7b-8c9d0e1f' });
     expect(error.message).toMatch(/clientSecret/);
@@ -425,7 +436,7 @@ describe('many logins at once', () => {
 });
 
 describe('constructing the strategy', () => {
-  const verify = (_a: string, _r: string, p: WeChatProfile, d: (e: null, u: unknown) => void) => d(null, p);
+  const verify: WeChatVerifyFunction = (_a, _r, p, d) => d(null, p);
 
   it('is a passport-oauth2 strategy named "wechat", also exported as Strategy', () => {
     const strategy = new Strategy(options(), verify);
