@@ -1,0 +1,696 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  DEMO_OFFICIAL_ACCOUNT_APP,
+  DEMO_WEBSITE_APP,
+  WeChatEmulator,
+  type EmulatorApp,
+  type WeChatEmulatorOptions,
+} from '../lib/testing/index.js';
+
+const START = Date.UTC(2025, 0, 1);
+const MINUTE = 60_000;
+const RID = /, rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/;
+const WEB = DEMO_WEBSITE_APP;
+const OA = DEMO_OFFICIAL_ACCOUNT_APP;
+const CALLBACK = 'http://localhost:3000/auth/wechat/callback';
+
+let now = START;
+const running: WeChatEmulator[] = [];
+let emulator: WeChatEmulator;
+
+async function start(options: WeChatEmulatorOptions = {}): Promise<WeChatEmulator> {
+  const started = await WeChatEmulator.start({ clock: () => now, ...options });
+  running.push(started);
+  return started;
+}
+
+beforeEach(async () => {
+  now = START;
+  emulator = await start();
+});
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((started) => started.close()));
+});
+
+// -- helpers: a browser and a server-side client, both plain fetch ------------
+
+interface Answer {
+  status: number;
+  contentType: string;
+  location: string | null;
+  text: string;
+}
+
+async function get(url: string): Promise<Answer> {
+  const res = await fetch(url, { redirect: 'manual' });
+  return { status: res.status, contentType: res.headers.get('content-type') ?? '', location: res.headers.get('location'), text: await res.text() };
+}
+
+async function post(url: string, form: URLSearchParams): Promise<Answer> {
+  const res = await fetch(url, { method: 'POST', body: form, redirect: 'manual' });
+  return { status: res.status, contentType: res.headers.get('content-type') ?? '', location: res.headers.get('location'), text: await res.text() };
+}
+
+/** Calls an sns endpoint and parses the body as JSON whatever the Content-Type, as clients must (§0). */
+async function api(url: string, params: Record<string, string>): Promise<Record<string, unknown>> {
+  const answer = await get(`${url}?${new URLSearchParams(params)}`);
+  expect(answer.status).toBe(200);
+  return JSON.parse(answer.text) as Record<string, unknown>;
+}
+
+function authorizeUrl(endpoint: string, params: Record<string, string>): string {
+  return `${endpoint}?${new URLSearchParams(params)}#wechat_redirect`;
+}
+
+function qrUrl(overrides: Record<string, string> = {}, on = emulator): string {
+  return authorizeUrl(on.endpoints.authorizationURL, {
+    appid: WEB.appid,
+    redirect_uri: CALLBACK,
+    response_type: 'code',
+    scope: 'snsapi_login',
+    state: 'st4te',
+    ...overrides,
+  });
+}
+
+function oaUrl(overrides: Record<string, string> = {}, on = emulator): string {
+  return authorizeUrl(on.endpoints.officialAccountAuthorizationURL, {
+    appid: OA.appid,
+    redirect_uri: CALLBACK,
+    response_type: 'code',
+    scope: 'snsapi_userinfo',
+    state: 'st4te',
+    ...overrides,
+  });
+}
+
+function decodeHtml(text: string): string {
+  return text.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+}
+
+/** What a browser submits: the page's hidden fields plus the chosen user. */
+function formOf(html: string, user?: string): URLSearchParams {
+  const form = new URLSearchParams();
+  for (const match of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
+    form.append(decodeHtml(match[1] ?? ''), decodeHtml(match[2] ?? ''));
+  }
+  if (user !== undefined) form.set('user', user);
+  return form;
+}
+
+/** Opens the login page and presses Confirm (or Decline) as `user`. */
+async function pressButton(pageUrl: string, button: 'confirm' | 'decline', user = 'alice', on = emulator): Promise<Answer> {
+  const page = await get(pageUrl);
+  expect(page.text).toContain('data-testid="login-page"');
+  const path = new URL(pageUrl).pathname;
+  return post(`${on.url}${path}/${button}`, formOf(page.text, user));
+}
+
+async function codeFromPage(pageUrl: string, user = 'alice', on = emulator): Promise<string> {
+  const answer = await pressButton(pageUrl, 'confirm', user, on);
+  expect(answer.status).toBe(302);
+  return new URL(answer.location ?? '').searchParams.get('code') ?? '';
+}
+
+function exchange(code: string, app: EmulatorApp = WEB, on = emulator): Promise<Record<string, unknown>> {
+  return api(on.endpoints.tokenURL, { appid: app.appid, secret: app.secret, code, grant_type: 'authorization_code' });
+}
+
+function userinfo(token: Record<string, unknown>, extra: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  return api(emulator.endpoints.userProfileURL, { access_token: String(token.access_token), openid: String(token.openid), ...extra });
+}
+
+function refresh(refreshToken: string, app: EmulatorApp = WEB, on = emulator): Promise<Record<string, unknown>> {
+  return api(on.endpoints.refreshTokenURL, { appid: app.appid, grant_type: 'refresh_token', refresh_token: refreshToken });
+}
+
+function errcodeOf(body: Record<string, unknown>): unknown {
+  return body.errcode;
+}
+
+// -----------------------------------------------------------------------------
+
+describe('WeChatEmulator defaults', () => {
+  it('listens on 127.0.0.1 with the demo apps and users and names its endpoints', () => {
+    expect(emulator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(emulator.endpoints).toEqual({
+      authorizationURL: `${emulator.url}/connect/qrconnect`,
+      officialAccountAuthorizationURL: `${emulator.url}/connect/oauth2/authorize`,
+      tokenURL: `${emulator.url}/sns/oauth2/access_token`,
+      refreshTokenURL: `${emulator.url}/sns/oauth2/refresh_token`,
+      userProfileURL: `${emulator.url}/sns/userinfo`,
+      checkTokenURL: `${emulator.url}/sns/auth`,
+    });
+    expect(WEB.appid).toMatch(/^wx[0-9a-f]{16}$/);
+    expect(WEB.secret).toMatch(/^[0-9a-f]{32}$/);
+    expect(emulator.unionidFor('alice')).toMatch(/^o[\w-]{27}$/);
+    expect(emulator.unionidFor('bob')).toBeUndefined();
+  });
+
+  it('gives strategy options per app, choosing the authorize page by the app kind', () => {
+    expect(emulator.strategyOptions(WEB.appid)).toEqual({
+      clientID: WEB.appid,
+      clientSecret: WEB.secret,
+      authorizationURL: emulator.endpoints.authorizationURL,
+      tokenURL: emulator.endpoints.tokenURL,
+      refreshTokenURL: emulator.endpoints.refreshTokenURL,
+      userProfileURL: emulator.endpoints.userProfileURL,
+      checkTokenURL: emulator.endpoints.checkTokenURL,
+    });
+    expect(emulator.strategyOptions(OA.appid).authorizationURL).toBe(emulator.endpoints.officialAccountAuthorizationURL);
+    expect(() => emulator.strategyOptions('wx_nope')).toThrow(/no app/);
+  });
+
+  it('starts empty with seed: false', async () => {
+    const empty = await start({ seed: false });
+    expect(() => empty.strategyOptions(WEB.appid)).toThrow();
+    const page = await get(qrUrl({}, empty));
+    expect(page.text).toContain('AppID参数错误');
+  });
+
+  it('answers unknown paths with 404 and non-GET API calls with 405', async () => {
+    expect((await get(`${emulator.url}/nope`)).status).toBe(404);
+    const res = await fetch(emulator.endpoints.tokenURL, { method: 'POST' });
+    expect(res.status).toBe(405);
+    await res.body?.cancel();
+  });
+});
+
+describe('the QR login page (qrconnect)', () => {
+  it('shows the app, a QR, the test users and Confirm / Decline, passing the query through hidden fields', async () => {
+    const page = await get(qrUrl());
+    expect(page.status).toBe(200);
+    expect(page.contentType).toMatch(/^text\/html/);
+    expect(page.text).toContain(WEB.name);
+    expect(page.text).toContain('data-testid="qrcode"');
+    expect(page.text).toContain('data-testid="user-alice"');
+    expect(page.text).toContain('data-testid="user-bob"');
+    expect(page.text).toMatch(/id="confirm" data-testid="confirm"/);
+    expect(page.text).toMatch(/id="decline" data-testid="decline"/);
+    expect(page.text).toContain('确认登录');
+    expect(Object.fromEntries(formOf(page.text))).toEqual({
+      appid: WEB.appid,
+      redirect_uri: CALLBACK,
+      response_type: 'code',
+      scope: 'snsapi_login',
+      state: 'st4te',
+    });
+  });
+
+  it('speaks English with lang=en and carries lang through the form', async () => {
+    const page = await get(qrUrl({ lang: 'en' }));
+    expect(page.text).toContain('<html lang="en">');
+    expect(page.text).toContain('Confirm login');
+    expect(formOf(page.text).get('lang')).toBe('en');
+  });
+
+  it('escapes what it reflects', async () => {
+    const page = await get(qrUrl({ state: '"><script>alert(1)</script>' }));
+    expect(page.text).not.toContain('<script>alert(1)</script>');
+    expect(formOf(page.text).get('state')).toBe('"><script>alert(1)</script>');
+  });
+
+  it('redirects Confirm to redirect_uri?code=CODE&state=STATE, keeping the redirect_uri query, before its fragment', async () => {
+    const answer = await pressButton(qrUrl({ redirect_uri: 'http://localhost:3000/cb?next=%2Fhome#/spa' }), 'confirm');
+    expect(answer.status).toBe(302);
+    expect(answer.location).toMatch(/^http:\/\/localhost:3000\/cb\?next=%2Fhome&code=[A-Za-z0-9]{32}&state=st4te#\/spa$/);
+  });
+
+  it('leaves state out of the redirect when none was given', async () => {
+    const url = qrUrl();
+    const withoutState = url.replace('&state=st4te', '');
+    const answer = await pressButton(withoutState, 'confirm');
+    expect(answer.location).toMatch(new RegExp(`^${CALLBACK}\\?code=[A-Za-z0-9]{32}$`));
+  });
+
+  it('targets the top window inside wxLogin.js\'s iframe unless self_redirect=true', async () => {
+    expect((await get(qrUrl({ login_type: 'jssdk', self_redirect: 'default' }))).text).toContain('target="_top"');
+    expect((await get(qrUrl({ login_type: 'jssdk', self_redirect: 'true' }))).text).toContain('target="_self"');
+  });
+
+  it('redirects Decline to redirect_uri?state=STATE without a code by default', async () => {
+    const answer = await pressButton(qrUrl(), 'decline');
+    expect(answer.status).toBe(302);
+    expect(answer.location).toBe(`${CALLBACK}?state=st4te`);
+  });
+
+  it("stays on a 'you declined' page with declineBehaviour 'stay', as WeChat mostly does", async () => {
+    const staying = await start({ declineBehaviour: 'stay' });
+    const answer = await pressButton(qrUrl({ lang: 'en' }, staying), 'decline', 'alice', staying);
+    expect(answer.status).toBe(200);
+    expect(answer.location).toBeNull();
+    expect(answer.text).toContain('data-testid="declined-page"');
+    expect(answer.text).toContain('You cancelled this login');
+  });
+
+  it('re-checks the posted fields and refuses an unknown user', async () => {
+    const page = await get(qrUrl());
+    const tampered = formOf(page.text, 'alice');
+    tampered.set('redirect_uri', 'https://evil.example/steal');
+    expect((await post(`${emulator.url}/connect/qrconnect/confirm`, tampered)).text).toContain('10003');
+    const stranger = await post(`${emulator.url}/connect/qrconnect/confirm`, formOf(page.text, 'mallory'));
+    expect(stranger.status).toBe(400);
+  });
+});
+
+describe('authorize-page validation (WeChat HTML error pages, HTTP 200)', () => {
+  async function errorPage(url: string): Promise<string> {
+    const page = await get(url);
+    expect(page.status).toBe(200);
+    expect(page.contentType).toMatch(/^text\/html/);
+    expect(page.location).toBeNull();
+    expect(page.text).toContain('data-testid="error-page"');
+    return page.text;
+  }
+
+  it('shows 10012 for an empty appid and an AppID error for an unknown one', async () => {
+    const empty = await errorPage(qrUrl({ appid: '' }));
+    expect(empty).toContain('10012');
+    expect(empty).toContain('appid不能为空');
+    expect(await errorPage(qrUrl({ appid: 'wx0000000000000000' }))).toContain('AppID参数错误');
+  });
+
+  it('shows 10011 for an empty redirect_uri and 10010 for an empty scope', async () => {
+    const noRedirect = await errorPage(qrUrl({ redirect_uri: '' }));
+    expect(noRedirect).toContain('10011');
+    expect(noRedirect).toContain('redirect_uri不能为空');
+    const noScope = await errorPage(oaUrl({ scope: '' }));
+    expect(noScope).toContain('10010');
+    expect(noScope).toContain('scope不能为空');
+  });
+
+  it('shows 10003 for a redirect_uri host that is not a registered callback domain (subdomains included)', async () => {
+    emulator.registerApp({ appid: 'wx1111111111111111', secret: 's', kind: 'website', callbackDomains: ['www.example.com'] });
+    for (const redirect of ['https://evil.example/cb', 'https://pay.example.com/cb', 'https://example.com/cb']) {
+      const text = await errorPage(qrUrl({ appid: 'wx1111111111111111', redirect_uri: redirect }));
+      expect(text).toContain('10003');
+      expect(text).toContain('redirect_uri域名与后台配置不一致');
+    }
+    expect((await get(qrUrl({ appid: 'wx1111111111111111', redirect_uri: 'https://www.example.com/any/path' }))).text).toContain('login-page');
+  });
+
+  it('shows 10003 for a redirect_uri with a port unless the app allows ports', async () => {
+    emulator.registerApp({ appid: 'wx2222222222222222', secret: 's', kind: 'website', callbackDomains: ['127.0.0.1'] });
+    const text = await errorPage(qrUrl({ appid: 'wx2222222222222222', redirect_uri: 'http://127.0.0.1:3000/cb' }));
+    expect(text).toContain('10003');
+    expect(text).toContain('port');
+    expect((await get(qrUrl({ appid: 'wx2222222222222222', redirect_uri: 'http://127.0.0.1/cb' }))).text).toContain('login-page');
+    expect((await get(qrUrl({ appid: 'wx2222222222222222', redirect_uri: 'http://127.0.0.1:80/cb' }))).text).toContain('login-page');
+  });
+
+  it('shows 10005 for a scope the page does not offer', async () => {
+    const qr = await errorPage(qrUrl({ scope: 'snsapi_userinfo' }));
+    expect(qr).toContain('10005');
+    expect(qr).toContain('Scope 参数错误或没有 Scope 权限');
+    const oa = await errorPage(oaUrl({ scope: 'snsapi_login' }));
+    expect(oa).toContain('10005');
+    expect(oa).toContain('此公众号并没有这些scope的权限');
+  });
+
+  it('refuses an app of the wrong kind: 10016 for a website app on oauth2/authorize, a scope error for an OA on qrconnect', async () => {
+    expect(await errorPage(oaUrl({ appid: WEB.appid }))).toContain('10016');
+    expect(await errorPage(qrUrl({ appid: OA.appid }))).toContain('Scope 参数错误或没有 Scope 权限');
+  });
+
+  it('requires response_type=code', async () => {
+    expect(await errorPage(qrUrl({ response_type: 'token' }))).toContain('该链接无法访问');
+  });
+
+  it('records whether the query was in the documented order, and enforces it with strictParameterOrder', async () => {
+    await get(qrUrl());
+    const reordered = `${emulator.endpoints.authorizationURL}?scope=snsapi_login&appid=${WEB.appid}&redirect_uri=${encodeURIComponent(CALLBACK)}&response_type=code`;
+    await get(reordered);
+    const [inOrder, outOfOrder] = emulator.calls;
+    expect(inOrder?.paramOrder).toEqual(['appid', 'redirect_uri', 'response_type', 'scope', 'state']);
+    expect(inOrder?.documentedOrder).toBe(true);
+    expect(outOfOrder?.documentedOrder).toBe(false);
+
+    const strict = await start({ strictParameterOrder: true });
+    expect((await get(reordered.replace(emulator.url, strict.url))).text).toContain('该链接无法访问');
+    expect((await get(qrUrl({}, strict))).text).toContain('login-page');
+  });
+});
+
+describe('the Official Account authorize page (oauth2/authorize)', () => {
+  it('confirms snsapi_base silently as the first user, unless forcePopup=true', async () => {
+    const silent = await get(oaUrl({ scope: 'snsapi_base' }));
+    expect(silent.status).toBe(302);
+    expect(silent.location).toMatch(/\?code=[A-Za-z0-9]{32}&state=st4te$/);
+    const popup = await get(oaUrl({ scope: 'snsapi_base', forcePopup: 'true' }));
+    expect(popup.text).toContain('data-testid="login-page"');
+    expect(formOf(popup.text).get('forcePopup')).toBe('true');
+  });
+
+  it('shows the page for snsapi_base with autoConfirmBase: false', async () => {
+    const showing = await start({ autoConfirmBase: false });
+    expect((await get(oaUrl({ scope: 'snsapi_base' }, showing))).text).toContain('data-testid="login-page"');
+  });
+
+  it('gives snsapi_base a token without unionid that userinfo refuses with 48001', async () => {
+    const location = (await get(oaUrl({ scope: 'snsapi_base' }))).location ?? '';
+    const token = await exchange(new URL(location).searchParams.get('code') ?? '', OA);
+    expect(token.scope).toBe('snsapi_base');
+    expect(token.openid).toBe(emulator.openidFor(OA.appid, 'alice'));
+    expect(token).not.toHaveProperty('unionid');
+    expect(errcodeOf(await userinfo(token))).toBe(48001);
+  });
+
+  it('gives snsapi_userinfo a token with the unionid shared with the website app, and a different openid', async () => {
+    const oaToken = await exchange(await codeFromPage(oaUrl()), OA);
+    const webToken = await exchange(await codeFromPage(qrUrl()));
+    expect(oaToken.unionid).toBe(emulator.unionidFor('alice'));
+    expect(webToken.unionid).toBe(oaToken.unionid);
+    expect(webToken.openid).not.toBe(oaToken.openid);
+  });
+
+  it('marks a snapshot-page user with is_snapshotuser: 1 and answers their userinfo with 48001', async () => {
+    emulator.registerUser({ id: 'snap', nickname: '微信用户', snapshot: true });
+    const token = await exchange(await codeFromPage(oaUrl(), 'snap'), OA);
+    expect(token.is_snapshotuser).toBe(1);
+    expect(errcodeOf(await userinfo(token))).toBe(48001);
+    const webToken = await exchange(emulator.issueCode({ appid: WEB.appid, user: 'snap' }));
+    expect(webToken).not.toHaveProperty('is_snapshotuser');
+  });
+});
+
+describe('sns/oauth2/access_token', () => {
+  it('turns a confirmed code into WeChat-shaped tokens, then the profile (the whole login)', async () => {
+    const code = await codeFromPage(qrUrl());
+    const token = await exchange(code);
+    expect(Object.keys(token)).toEqual(['access_token', 'expires_in', 'refresh_token', 'openid', 'scope', 'unionid']);
+    expect(token).toMatchObject({ expires_in: 7200, scope: 'snsapi_login', openid: emulator.openidFor(WEB.appid, 'alice') });
+    expect(token.access_token).toMatch(/^86_[\w-]{100,}$/);
+    expect(token.refresh_token).toMatch(/^86_[\w-]{100,}$/);
+    expect(token.openid).toMatch(/^o[\w-]{27}$/);
+    const profile = await userinfo(token, { lang: 'zh_CN' });
+    expect(profile).toEqual({
+      openid: token.openid,
+      nickname: 'Alice 🐼',
+      sex: 0,
+      language: '',
+      city: '',
+      province: '',
+      country: '',
+      headimgurl: expect.stringMatching(/^http:\/\/thirdwx\.qlogo\.cn\/mmopen\/vi_32\/[\w-]+\/132$/) as unknown,
+      privilege: [],
+      unionid: emulator.unionidFor('alice'),
+    });
+  });
+
+  it('escapes slashes in JSON like WeChat and answers text/plain by default', async () => {
+    const token = await exchange(emulator.issueCode({ appid: WEB.appid, user: 'alice' }));
+    const raw = await get(`${emulator.endpoints.userProfileURL}?access_token=${String(token.access_token)}&openid=${String(token.openid)}`);
+    expect(raw.contentType).toBe('text/plain');
+    expect(raw.text).toContain('"headimgurl":"http:\\/\\/thirdwx.qlogo.cn\\/mmopen\\/vi_32\\/');
+  });
+
+  it('answers application/json when configured so', async () => {
+    const json = await start({ contentType: 'application/json' });
+    expect((await get(`${json.endpoints.tokenURL}?appid=${WEB.appid}`)).contentType).toBe('application/json; charset=utf-8');
+  });
+
+  it('lets a code be used once: 40163 "code been used" the second time, with a rid suffix', async () => {
+    const code = emulator.issueCode({ appid: WEB.appid, user: 'alice' });
+    expect(code).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(await exchange(code)).not.toHaveProperty('errcode');
+    const again = await exchange(code);
+    expect(again.errcode).toBe(40163);
+    expect(again.errmsg).toMatch(/^code been used, rid: /);
+    expect(again.errmsg).toMatch(RID);
+  });
+
+  it('answers 40029 for an unknown code and for a code of another app', async () => {
+    expect((await exchange('001HKCFa1UWlqz0ZsPHa1zrEwD2HKCF3')).errcode).toBe(40029);
+    const oaCode = emulator.issueCode({ appid: OA.appid, user: 'alice' });
+    expect((await exchange(oaCode, WEB)).errcode).toBe(40029);
+  });
+
+  it('expires qrconnect codes after 10 minutes and oauth2 codes after 5 (40029)', async () => {
+    const fresh = emulator.issueCode({ appid: WEB.appid, user: 'alice' });
+    const stale = emulator.issueCode({ appid: WEB.appid, user: 'alice' });
+    const oaStale = emulator.issueCode({ appid: OA.appid, user: 'alice' });
+    now += 5 * MINUTE;
+    expect((await exchange(oaStale, OA)).errcode).toBe(40029);
+    now += 5 * MINUTE - 1;
+    expect(await exchange(fresh)).toHaveProperty('access_token');
+    now += 1;
+    expect((await exchange(stale)).errcode).toBe(40029);
+  });
+
+  it('takes custom code lifetimes', async () => {
+    const quick = await start({ codeTtlSeconds: 1 });
+    const code = quick.issueCode({ appid: WEB.appid, user: 'alice' });
+    now += 1000;
+    expect((await exchange(code, WEB, quick)).errcode).toBe(40029);
+  });
+
+  it('checks appid (41002, 40013), secret (41004, 40125), code (41008) and grant_type (40002)', async () => {
+    const code = emulator.issueCode({ appid: WEB.appid, user: 'alice' });
+    const base = { appid: WEB.appid, secret: WEB.secret, code, grant_type: 'authorization_code' };
+    const cases: Array<[Record<string, string>, number]> = [
+      [{ ...base, appid: '' }, 41002],
+      [{ ...base, appid: 'wx0000000000000000' }, 40013],
+      [{ ...base, secret: '' }, 41004],
+      [{ ...base, secret: 'not-the-secret' }, 40125],
+      [{ ...base, code: '' }, 41008],
+      [{ ...base, grant_type: 'client_credentials' }, 40002],
+    ];
+    for (const [params, errcode] of cases) {
+      const body = await api(emulator.endpoints.tokenURL, params);
+      expect(body.errcode, JSON.stringify(params)).toBe(errcode);
+      expect(body.errmsg).toMatch(RID);
+    }
+    expect(await exchange(code)).toHaveProperty('access_token'); // none of the failures spent the code
+  });
+
+  it('leaves unionid out for a user without one, and for an app not bound to an Open Platform account', async () => {
+    const bob = await exchange(emulator.issueCode({ appid: WEB.appid, user: 'bob' }));
+    expect(bob).not.toHaveProperty('unionid');
+    const profile = await userinfo(bob);
+    expect(profile).not.toHaveProperty('unionid');
+    expect(profile.headimgurl).toBe('');
+
+    const unbound = emulator.registerApp({ appid: 'wx3333333333333333', secret: 's', kind: 'website', callbackDomains: ['localhost'], unionGroup: null });
+    expect(await exchange(emulator.issueCode({ appid: unbound.appid, user: 'alice' }), unbound)).not.toHaveProperty('unionid');
+    const other = emulator.registerApp({ ...unbound, appid: 'wx4444444444444444', unionGroup: 'other-account' });
+    const otherToken = await exchange(emulator.issueCode({ appid: other.appid, user: 'alice' }), other);
+    expect(otherToken.unionid).toBe(emulator.unionidFor('alice', 'other-account'));
+    expect(otherToken.unionid).not.toBe(emulator.unionidFor('alice'));
+  });
+});
+
+describe('sns/oauth2/refresh_token', () => {
+  async function login(on = emulator): Promise<Record<string, unknown>> {
+    return exchange(on.issueCode({ appid: WEB.appid, user: 'alice' }), WEB, on);
+  }
+
+  it('returns the same tokens while the access_token is valid, and resets its expiry', async () => {
+    const token = await login();
+    now += 7000 * 1000;
+    const refreshed = await refresh(String(token.refresh_token));
+    expect(Object.keys(refreshed)).toEqual(['access_token', 'expires_in', 'refresh_token', 'openid', 'scope']);
+    expect(refreshed).toMatchObject({ access_token: token.access_token, refresh_token: token.refresh_token, expires_in: 7200 });
+    now += 7000 * 1000;
+    expect(await userinfo(token)).toHaveProperty('nickname');
+  });
+
+  it('issues a new access_token once the old one expired (42001 before the refresh)', async () => {
+    const token = await login();
+    now += 7200 * 1000;
+    expect(errcodeOf(await userinfo(token))).toBe(42001);
+    const refreshed = await refresh(String(token.refresh_token));
+    expect(refreshed.access_token).not.toBe(token.access_token);
+    expect(await userinfo({ ...token, access_token: refreshed.access_token })).toHaveProperty('nickname');
+  });
+
+  it('answers 40030 for an unknown, foreign or 30-day-old refresh_token, and checks its parameters', async () => {
+    const token = await login();
+    expect((await refresh('86_nope')).errcode).toBe(40030);
+    expect((await refresh(String(token.refresh_token), OA)).errcode).toBe(40030);
+    expect((await api(emulator.endpoints.refreshTokenURL, { appid: WEB.appid, grant_type: 'refresh_token' })).errcode).toBe(41003);
+    expect((await api(emulator.endpoints.refreshTokenURL, { grant_type: 'refresh_token', refresh_token: 'x' })).errcode).toBe(41002);
+    now += 30 * 24 * 3600 * 1000;
+    expect((await refresh(String(token.refresh_token))).errcode).toBe(40030);
+  });
+
+  it('rotates the refresh_token with rotateRefreshToken, retiring the old one', async () => {
+    const rotating = await start({ rotateRefreshToken: true });
+    const token = await login(rotating);
+    const refreshed = await refresh(String(token.refresh_token), WEB, rotating);
+    expect(refreshed.refresh_token).not.toBe(token.refresh_token);
+    expect((await refresh(String(token.refresh_token), WEB, rotating)).errcode).toBe(40030);
+    expect(await refresh(String(refreshed.refresh_token), WEB, rotating)).toHaveProperty('access_token');
+  });
+});
+
+describe('sns/userinfo and sns/auth', () => {
+  it('answers 40001 for an unknown token, 40003 for another openid, 41001/41009 for missing parameters, 40097 for a bad lang', async () => {
+    const token = await exchange(emulator.issueCode({ appid: WEB.appid, user: 'alice' }));
+    expect(errcodeOf(await userinfo({ ...token, access_token: '86_unknown' }))).toBe(40001);
+    expect(errcodeOf(await userinfo({ ...token, openid: emulator.openidFor(WEB.appid, 'bob') }))).toBe(40003);
+    expect(errcodeOf(await api(emulator.endpoints.userProfileURL, { openid: String(token.openid) }))).toBe(41001);
+    expect(errcodeOf(await api(emulator.endpoints.userProfileURL, { access_token: String(token.access_token) }))).toBe(41009);
+    expect(errcodeOf(await userinfo(token, { lang: 'zh-CN' }))).toBe(40097);
+    expect(await userinfo(token, { lang: 'en' })).toHaveProperty('openid');
+  });
+
+  it('says {"errcode":0,"errmsg":"ok"} for a valid token, 40003 for a wrong openid or token, 42001 once expired', async () => {
+    const token = await exchange(emulator.issueCode({ appid: WEB.appid, user: 'alice' }));
+    const check = (params: Record<string, string>): Promise<Record<string, unknown>> => api(emulator.endpoints.checkTokenURL, params);
+    const valid = { access_token: String(token.access_token), openid: String(token.openid) };
+    expect(await check(valid)).toEqual({ errcode: 0, errmsg: 'ok' });
+    expect((await check({ ...valid, openid: 'oWrongWrongWrongWrongWrongWr' })).errcode).toBe(40003);
+    expect((await check({ ...valid, access_token: '86_unknown' })).errcode).toBe(40003);
+    expect((await check({ openid: valid.openid })).errcode).toBe(41001);
+    now += 7200 * 1000;
+    expect((await check(valid)).errcode).toBe(42001);
+  });
+});
+
+describe('injected faults', () => {
+  it('answers the next call with an errcode, in queue order, then behaves again', async () => {
+    emulator.failNext('access_token', { errcode: -1 });
+    emulator.failNext('any', { errcode: 45011 });
+    const code = emulator.issueCode({ appid: WEB.appid, user: 'alice' });
+    const first = await exchange(code);
+    expect(first.errcode).toBe(-1);
+    expect(first.errmsg).toMatch(/^system error, rid: /);
+    expect((await exchange(code)).errcode).toBe(45011);
+    expect(await exchange(code)).toHaveProperty('access_token');
+    expect(emulator.calls.map((call) => call.fault)).toEqual(['errcode', 'errcode', undefined]);
+  });
+
+  it('can spend the code before failing, so the retry gets 40163 like WeChat after a -1', async () => {
+    emulator.failNext('access_token', { errcode: -1, afterProcessing: true });
+    const code = emulator.issueCode({ appid: WEB.appid, user: 'alice' });
+    expect((await exchange(code)).errcode).toBe(-1);
+    expect((await exchange(code)).errcode).toBe(40163);
+  });
+
+  it('answers with an nginx HTML 502 page', async () => {
+    emulator.failNext('userinfo', { status: 502, html: true });
+    const answer = await get(`${emulator.endpoints.userProfileURL}?access_token=x&openid=y`);
+    expect(answer.status).toBe(502);
+    expect(answer.contentType).toBe('text/html');
+    expect(answer.text).toContain('<center><h1>502 Bad Gateway</h1></center>');
+    expect(answer.text).toContain('nginx');
+  });
+
+  it('answers with a raw, malformed body', async () => {
+    emulator.failNext('refresh_token', { body: '{"access_token":"86_abc' });
+    const answer = await get(`${emulator.endpoints.refreshTokenURL}?appid=${WEB.appid}`);
+    expect(answer.status).toBe(200);
+    expect(answer.contentType).toBe('text/plain');
+    expect(() => JSON.parse(answer.text) as unknown).toThrow();
+  });
+
+  it('delays one answer, or every answer with setLatency', async () => {
+    emulator.failNext('auth', { delayMs: 150 });
+    let started = performance.now();
+    expect((await api(emulator.endpoints.checkTokenURL, {})).errcode).toBe(41001);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+
+    emulator.setLatency({ minMs: 60, maxMs: 90 });
+    started = performance.now();
+    const answers = await Promise.all([1, 2, 3, 4, 5].map(() => api(emulator.endpoints.checkTokenURL, {})));
+    expect(answers.every((body) => body.errcode === 41001)).toBe(true);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(55);
+    expect(performance.now() - started).toBeLessThan(1000); // concurrent, not serial
+  });
+
+  it('hangs an answer forever, and close() still returns promptly', async () => {
+    const hanging = await start();
+    hanging.failNext('any', { hang: true });
+    const pending = fetch(`${hanging.endpoints.tokenURL}?appid=x`).then(
+      () => 'answered',
+      () => 'cut',
+    );
+    while (hanging.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(hanging.calls[0]).toMatchObject({ endpoint: 'access_token', status: 0, fault: 'hang' });
+    const started = performance.now();
+    await hanging.close();
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(await pending).toBe('cut');
+  });
+
+  it('closes with idle keep-alive sockets open', async () => {
+    const idle = await start();
+    await api(idle.endpoints.checkTokenURL, {});
+    const started = performance.now();
+    await idle.close();
+    await idle.close(); // twice is fine
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('rejects things that are not faults', () => {
+    expect(() => emulator.failNext('userinfo', {} as never)).toThrow(TypeError);
+    expect(() => emulator.failNext('nope' as never, { errcode: -1 })).toThrow(TypeError);
+  });
+});
+
+describe('the call log and reset()', () => {
+  it('records each call with its outcome, redacting secrets, codes and tokens', async () => {
+    const confirm = await pressButton(qrUrl(), 'confirm');
+    const code = new URL(confirm.location ?? '').searchParams.get('code') ?? '';
+    const token = await exchange(code);
+    await refresh(String(token.refresh_token));
+    await userinfo(token);
+    await exchange(code);
+
+    const calls = emulator.calls;
+    expect(calls.map((call) => call.endpoint)).toEqual([
+      'qrconnect',
+      'qrconnect/confirm',
+      'access_token',
+      'refresh_token',
+      'userinfo',
+      'access_token',
+    ]);
+    expect(calls[0]).toMatchObject({ method: 'GET', status: 200, documentedOrder: true, at: START });
+    expect(calls[1]).toMatchObject({ method: 'POST', status: 302, location: `${CALLBACK}?code=[redacted]&state=st4te` });
+    expect(calls[1]?.form?.user).toBe('alice');
+    expect(calls[2]?.query).toEqual({ appid: WEB.appid, secret: '[redacted]', code: '[redacted]', grant_type: 'authorization_code' });
+    expect(calls[2]?.paramOrder).toEqual(['appid', 'secret', 'code', 'grant_type']);
+    expect(calls[3]?.query.refresh_token).toBe('[redacted]');
+    expect(calls[4]?.query.access_token).toBe('[redacted]');
+    expect(calls[5]).toMatchObject({ status: 200, errcode: 40163, errmsg: 'code been used' });
+    const everything = JSON.stringify(calls);
+    for (const secret of [WEB.secret, code, String(token.access_token), String(token.refresh_token)]) {
+      expect(everything).not.toContain(secret);
+    }
+  });
+
+  it('records error pages with their number', async () => {
+    await get(qrUrl({ scope: '' }));
+    expect(emulator.calls[0]).toMatchObject({ endpoint: 'qrconnect', status: 200, errcode: 10010 });
+  });
+
+  it('forgets codes, tokens, faults and calls on reset(), keeping apps and users', async () => {
+    const code = emulator.issueCode({ appid: WEB.appid, user: 'alice' });
+    emulator.failNext('any', { errcode: -1 });
+    emulator.reset();
+    expect(emulator.calls).toEqual([]);
+    expect((await exchange(code)).errcode).toBe(40029);
+    expect(await exchange(emulator.issueCode({ appid: WEB.appid, user: 'alice' }))).toHaveProperty('access_token');
+  });
+});
+
+describe('authorize() — the user, without a browser', () => {
+  it('confirms as the given user and returns the redirect with the code', async () => {
+    const outcome = emulator.authorize(qrUrl(), { user: 'bob' });
+    expect(outcome).toMatchObject({ type: 'redirect', location: expect.stringMatching(/^http:\/\/localhost:3000\/auth\/wechat\/callback\?code=\w{32}&state=st4te$/) as unknown });
+    const code = outcome.type === 'redirect' ? (outcome.code ?? '') : '';
+    expect((await exchange(code)).openid).toBe(emulator.openidFor(WEB.appid, 'bob'));
+  });
+
+  it('declines, and reports error pages with their number', () => {
+    expect(emulator.authorize(qrUrl(), { decline: true })).toEqual({ type: 'redirect', location: `${CALLBACK}?state=st4te` });
+    expect(emulator.authorize(qrUrl({ redirect_uri: 'https://evil.example/' }))).toMatchObject({
+      type: 'error-page',
+      errcode: 10003,
+      message: 'redirect_uri域名与后台配置不一致',
+    });
+    expect(() => emulator.authorize(`${emulator.url}/sns/userinfo`)).toThrow(TypeError);
+  });
+});
