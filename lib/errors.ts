@@ -44,7 +44,10 @@ interface WeChatErrorInit {
 export class WeChatError extends Error {
   /** A stable identifier of what went wrong, e.g. `'WECHAT_INVALID_CODE'`. */
   readonly code: WeChatErrorCode;
-  /** True when the same call may succeed if tried again later (never true for a code exchange that reached WeChat). */
+  /**
+   * True when the same call may succeed if tried again later (WeChat busy, rate limit, timeout).
+   * A login code is single-use: after a failed exchange start a new login, never resend the code.
+   */
   readonly retryable: boolean;
   /** WeChat's numeric `errcode`, when WeChat sent one. */
   readonly errcode: number | undefined;
@@ -175,6 +178,13 @@ const CLASSIFICATION: ReadonlyMap<number, Classification> = new Map<number, Clas
   [45009, { code: 'WECHAT_RATE_LIMITED', kind: WeChatAPIError, retryable: true, advice: 'The daily API quota is used up.' }],
 ]);
 
+const BAD_SECRET: Classification = {
+  code: 'WECHAT_BAD_CREDENTIALS',
+  kind: WeChatCredentialsError,
+  retryable: false,
+  advice: FIX_CREDENTIALS,
+};
+
 const FALLBACK: Classification = {
   code: 'WECHAT_API_ERROR',
   kind: WeChatAPIError,
@@ -187,7 +197,8 @@ const FALLBACK: Classification = {
  * `errmsg` must already be free of secrets (the client redacts it).
  */
 export function errorFromErrcode(endpoint: WeChatEndpoint, errcode: number, errmsg: string): WeChatAPIError {
-  const rule = CLASSIFICATION.get(errcode) ?? FALLBACK;
+  // NOTE: 40001 on the code exchange means the AppSecret is wrong, not a user token (wechat-api.md §9).
+  const rule = errcode === 40001 && endpoint === 'access_token' ? BAD_SECRET : (CLASSIFICATION.get(errcode) ?? FALLBACK);
   const { text } = splitErrmsg(errmsg);
   const said = text === '' ? `errcode ${errcode}` : `errcode ${errcode}: ${text}`;
   const message = `WeChat ${endpoint} call failed (${said}). ${rule.advice}`;

@@ -92,8 +92,10 @@ export function parseProfile(json: unknown, identity?: WeChatIdentity, raw?: str
  * The profile of a login that made no userinfo call (`skipUserProfile`, `snsapi_base`): the
  * identity from the token response only.
  */
-export function profileFromToken(identity: WeChatIdentity & Record<string, unknown>): WeChatProfile {
-  return parseProfile({ openid: identity.openid, unionid: identity.unionid }, identity, '');
+export function profileFromToken(identity: WeChatIdentity): WeChatProfile {
+  const ids: Record<string, unknown> = { openid: identity.openid };
+  if (identity.unionid !== undefined) ids.unionid = identity.unionid;
+  return parseProfile(ids, identity, '');
 }
 
 // 1 male, 2 female, 0 unknown (wechat-api.md §6); since 2021 logins always get 0.

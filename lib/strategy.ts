@@ -24,7 +24,7 @@ import { parseProfile, profileFromToken, type WeChatIdentity, type WeChatProfile
 /** Why a login ended in Passport's `fail()`: the `info` your failure handler receives. */
 export interface WeChatFailureInfo {
   message: string;
-  code: 'WECHAT_DECLINED' | 'WECHAT_MALFORMED_CODE' | 'WECHAT_INVALID_CODE';
+  code: 'WECHAT_DECLINED' | 'WECHAT_MALFORMED_CODE' | 'WECHAT_INVALID_CODE' | 'WECHAT_SNAPSHOT_USER';
   errcode?: number;
 }
 
@@ -32,7 +32,7 @@ export interface WeChatFailureInfo {
 export interface WeChatAuthenticateOptions {
   callbackURL?: string;
   scope?: string | string[];
-  /** App state to carry through the login (needs `store: true`), or a fixed alphanumeric state. */
+  /** App state to carry through the login, kept in the session by the state store (needs `store: true`). */
   state?: unknown;
   [option: string]: unknown;
 }
@@ -61,6 +61,12 @@ export class WeChatOAuth2Adapter {
 const DECLINED: WeChatFailureInfo = {
   code: 'WECHAT_DECLINED',
   message: 'The WeChat login was declined or cancelled.',
+};
+// NOTE: a snapshot-page login (is_snapshotuser: 1) carries a virtual openid/unionid, not the
+// person's (wechat-api.md §3.2): logging it in would create a ghost account.
+const SNAPSHOT_USER: WeChatFailureInfo = {
+  code: 'WECHAT_SNAPSHOT_USER',
+  message: 'WeChat signed in a virtual snapshot-page user; the user must open the page in WeChat and authorize.',
 };
 const MALFORMED_CODE: WeChatFailureInfo = {
   code: 'WECHAT_MALFORMED_CODE',
@@ -112,6 +118,7 @@ export class WeChatStrategy extends OAuth2Strategy {
         tokenURL: settings.endpoints.tokenURL,
         callbackURL: settings.callbackURL,
         scope: settings.scope,
+        scopeSeparator: ',',
         sessionKey: options.sessionKey,
         // Safe by default: CSRF protection unless the app opts out or brings its own store.
         state: options.store ? undefined : options.state ?? true,
@@ -140,9 +147,9 @@ export class WeChatStrategy extends OAuth2Strategy {
       if (code === undefined && hasParam(req, 'state')) {
         // NOTE: a user who declines comes back with state and no code, or not at all
         // (wechat-api.md §1.2). Sending them back to WeChat would loop: fail instead.
-        return this.fail(DECLINED, 401);
+        return this.fail({ ...DECLINED }, 401);
       }
-      if (code !== undefined && !PLAUSIBLE_CODE.test(code)) return this.fail(MALFORMED_CODE, 400);
+      if (code !== undefined && !PLAUSIBLE_CODE.test(code)) return this.fail({ ...MALFORMED_CODE }, 400);
       const callbackURL = resolveCallbackURL(req, options.callbackURL ?? this._settings.callbackURL, this._settings.trustProxy);
       const attempt = this.beginAttempt();
       OAuth2Strategy.prototype.authenticate.call(attempt, req, { ...options, callbackURL });
@@ -204,6 +211,7 @@ export class WeChatStrategy extends OAuth2Strategy {
       settle(
         this._client.exchangeCode(code),
         (response) => {
+          if (response.is_snapshotuser === 1) return this.fail({ ...SNAPSHOT_USER }, 401);
           token = response;
           callback(null, response.access_token, response.refresh_token, response);
         },

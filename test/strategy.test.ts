@@ -111,6 +111,15 @@ describe('starting a login', () => {
     });
   });
 
+  it('joins scopes given to passport.authenticate with WeChat\'s comma', async () => {
+    const strategy = new WeChatStrategy(
+      options({ state: false, authorizationURL: 'https://open.weixin.qq.com/connect/oauth2/authorize', scope: 'snsapi_base' }),
+      (_a, _r, p, d) => d(null, p),
+    );
+    const outcome = await authenticate(strategy, {}, { scope: ['snsapi_base', 'snsapi_userinfo'] });
+    expect((outcome as { url: string }).url).toContain('&scope=snsapi_base,snsapi_userinfo#wechat_redirect');
+  });
+
   it('sends no state when the app turned state off', async () => {
     const strategy = new WeChatStrategy(options({ state: false }), (_a, _r, p, done) => done(null, p));
     const outcome = await authenticate(strategy, {});
@@ -397,6 +406,23 @@ describe('logins that do not end in success', () => {
     const strategy = new WeChatStrategy(options(), (_a, _r, p, d) => d(null, p));
     const outcome = await authenticate(strategy, callback());
     expect(outcome).toMatchObject({ action: 'error', error: { code: 'WECHAT_MALFORMED_RESPONSE' } });
+  });
+
+  it('refuses a virtual snapshot-page user instead of logging in a ghost account', async () => {
+    mockToken(tokenBody({ is_snapshotuser: 1 }));
+    const strategy = new WeChatStrategy(options(), (_a, _r, p, d) => d(null, p));
+    expect(await authenticate(strategy, callback())).toMatchObject({
+      action: 'fail',
+      status: 401,
+      challenge: { code: 'WECHAT_SNAPSHOT_USER' },
+    });
+  });
+
+  it('reads 40001 on the code exchange as a wrong AppSecret, not as a user token problem', async () => {
+    mockToken(JSON.stringify({ errcode: 40001, errmsg: 'invalid credential, access_token is invalid or not latest, rid: 1-2-3' }));
+    const strategy = new WeChatStrategy(options(), (_a, _r, p, d) => d(null, p));
+    const outcome = await authenticate(strategy, callback());
+    expect((outcome as Extract<Outcome, { action: 'error' }>).error).toBeInstanceOf(WeChatCredentialsError);
   });
 
   it('does not retry the code exchange after a WeChat system error (codes are single-use)', async () => {
