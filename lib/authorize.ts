@@ -51,7 +51,7 @@ export function buildAuthorizeURL(base: string, params: AuthorizeURLParams): str
   pairs.push(...(params.extra ?? []));
   const query = pairs.map(([key, value]) => `${encode(key)}=${encode(value)}`).join('&');
   const [withoutFragment = base] = base.split('#');
-  const separator = withoutFragment.includes('?') ? '&' : '?';
+  const separator = !withoutFragment.includes('?') ? '?' : /[?&]$/.test(withoutFragment) ? '' : '&';
   return `${withoutFragment}${separator}${query}#wechat_redirect`;
 }
 

@@ -195,7 +195,9 @@ export class WeChatClient {
       if (error instanceof WeChatError) throw error;
       throw requestFailure(call, error, signal);
     } finally {
-      // Release the socket whatever happened; a consumed body makes this a no-op.
+      // Release the socket whatever happened; a consumed body makes this a no-op. The listener
+      // keeps an abort raised while destroying an unread body from becoming an uncaught error.
+      response.body.on('error', () => {});
       response.body.destroy();
     }
   }

@@ -207,11 +207,16 @@ export function errorFromErrcode(endpoint: WeChatEndpoint, errcode: number, errm
 
 // NOTE: WeChat appends a request id to errmsg, in several historical forms (wechat-api.md §0):
 // ", rid: 65a33cd8-023106e1-2dc7e2f6", " rid: …" (no comma), ", hints: [ req_id: 1foBSgMre-Hz ]".
-const RID_SUFFIX = /,?\s*(?:rid:\s*([\w-]+)|hints:\s*\[\s*req_id:\s*([\w-]+)\s*\])\s*$/;
+// Anchored at the end of an already trimmed text: an unanchored `\s*` scan is quadratic on
+// long runs of spaces, and errmsg comes from the network.
+const RID_SUFFIX = /(?:rid:\s*([\w-]+)|hints:\s*\[\s*req_id:\s*([\w-]+)\s*\])$/;
 
 /** Splits WeChat's errmsg into its text and its request id. Pure. */
 export function splitErrmsg(errmsg: string): { text: string; rid: string | undefined } {
-  const match = RID_SUFFIX.exec(errmsg);
-  if (!match) return { text: errmsg.trim(), rid: undefined };
-  return { text: errmsg.slice(0, match.index).trim(), rid: match[1] ?? match[2] };
+  const trimmed = errmsg.trim();
+  const match = RID_SUFFIX.exec(trimmed);
+  if (!match) return { text: trimmed, rid: undefined };
+  let text = trimmed.slice(0, match.index).trimEnd();
+  if (text.endsWith(',')) text = text.slice(0, -1).trimEnd();
+  return { text, rid: match[1] ?? match[2] };
 }
