@@ -1,0 +1,162 @@
+/**
+ * The demo app: WeChat website (QR) login with Passport and express-session. Copy it as a
+ * starting point; `server.ts` runs it against real WeChat or the local emulator (`npm run demo`).
+ */
+import express, { type ErrorRequestHandler, type Request } from 'express';
+import session from 'express-session';
+import { Passport } from 'passport';
+import { WeChatStrategy, type WeChatProfile, type WeChatStrategyOptions } from 'passport-wechat-oauth2';
+
+declare module 'express-session' {
+  // Where `failureMessage: true` leaves the reason a login failed.
+  interface SessionData { messages?: string[] }
+}
+
+export interface DemoAppOptions {
+  /** clientID, clientSecret, callbackURL, plus endpoint overrides (e.g. the emulator's). */
+  strategy: WeChatStrategyOptions;
+  /** Signs the session cookie. */
+  sessionSecret: string;
+  /** Served over https behind a TLS proxy: Secure cookies, and trust the proxy's X-Forwarded-Proto. */
+  secureCookie?: boolean;
+}
+
+/** What the session keeps of a WeChat login: the fields the pages show. */
+export interface DemoUser {
+  id: string;
+  openid: string;
+  unionid: string | null;
+  displayName: string;
+  avatar: string | null;
+  json: Record<string, unknown>;
+}
+
+const COOKIE = 'demo.sid';
+
+export function createApp(options: DemoAppOptions): express.Express {
+  // An instance of its own, so two apps in one process (tests) never share strategies.
+  const passport = new Passport();
+  // state is on by default: a nonce in the session guards the callback against CSRF.
+  passport.use(new WeChatStrategy(options.strategy, (_accessToken, _refreshToken, profile, done) => {
+    // A real app finds or creates its user here, keyed by profile.id (the unionid when WeChat sends one).
+    done(null, toDemoUser(profile));
+  }));
+  // The whole user lives in the session to keep the demo database-free; a real app stores its user id.
+  passport.serializeUser((user, done) => done(null, user));
+  passport.deserializeUser((user: DemoUser, done) => done(null, user));
+
+  const app = express();
+  app.disable('x-powered-by');
+  if (options.secureCookie) app.set('trust proxy', 1);
+  app.use(session({
+    name: COOKIE,
+    secret: options.sessionSecret,
+    resave: false,
+    saveUninitialized: false,
+    // MemoryStore (the default) is fine for a demo; production needs a shared store (Redis, a database).
+    // sameSite 'lax': WeChat's redirect back is a top-level GET, which still carries the cookie.
+    cookie: { httpOnly: true, sameSite: 'lax', secure: options.secureCookie === true },
+  }));
+  app.use(passport.session());
+
+  app.get('/', (req, res) => {
+    const user = userOf(req);
+    res.send(user
+      ? page('WeChat login demo', `<p>Logged in as <strong>${escapeHtml(user.displayName || user.id)}</strong>.</p>
+          <p><a class="button" href="/profile">Your WeChat profile</a></p>`, LOGOUT_FORM)
+      : page('WeChat login demo', '<p><a class="button" href="/auth/wechat">Log in with WeChat</a></p>'));
+  });
+  app.get('/auth/wechat', passport.authenticate('wechat'));
+  app.get('/auth/wechat/callback',
+    passport.authenticate('wechat', { failureRedirect: '/login/failed', failureMessage: true }),
+    // Redirect away at once: reloading a URL that holds the code would spend it twice (errcode 40163).
+    (_req, res) => res.redirect('/profile'));
+  app.get('/profile', (req, res) => {
+    const user = userOf(req);
+    if (!user) return res.redirect('/');
+    const avatar = user.avatar
+      ? `<img src="${escapeHtml(user.avatar)}" alt="" width="48" height="48" referrerpolicy="no-referrer">`
+      : '—';
+    res.send(page('Your WeChat profile', `<table>
+      ${row('id', mono(user.id))}${row('openid', mono(user.openid))}
+      ${row('unionid', user.unionid ? mono(user.unionid) : '—')}${row('displayName', escapeHtml(user.displayName || '—'))}
+      ${row('avatar', avatar)}</table>
+      <h2>Raw <code>_json</code> from WeChat</h2><pre>${escapeHtml(JSON.stringify(user.json, null, 2))}</pre>`,
+    `<a href="/">Home</a>${LOGOUT_FORM}`));
+  });
+  app.get('/login/failed', (req, res) => {
+    const message = req.session.messages?.at(-1) ?? 'The login did not complete.';
+    delete req.session.messages; // show it once
+    res.send(page('Login failed', `<p class="error">${escapeHtml(message)}</p>
+      <p><a class="button" href="/auth/wechat">Try again</a></p>`, '<a href="/">Home</a>'));
+  });
+  app.post('/logout', (req, res, next) => {
+    req.logout((error) => {
+      if (error) return next(error);
+      req.session.destroy((destroyError) => {
+        if (destroyError) return next(destroyError);
+        res.clearCookie(COOKIE).redirect(303, '/');
+      });
+    });
+  });
+  app.use(showError);
+  return app;
+}
+
+function toDemoUser(profile: WeChatProfile): DemoUser {
+  return {
+    id: profile.id,
+    openid: profile.openid,
+    unionid: profile.unionid ?? null,
+    displayName: profile.displayName,
+    avatar: profile.photos?.[0].value ?? null,
+    json: profile._json,
+  };
+}
+
+function userOf(req: Request): DemoUser | undefined {
+  return req.user as DemoUser | undefined;
+}
+
+// WeChatError has a stable `code` (e.g. WECHAT_BAD_CREDENTIALS) and a message that says what to do.
+// The page shows those two; the stack goes to the server log only.
+const showError: ErrorRequestHandler = (error: { code?: unknown; message?: unknown }, _req, res, next) => {
+  console.error(error);
+  if (res.headersSent) return next(error);
+  const code = typeof error?.code === 'string' ? error.code : 'INTERNAL_ERROR';
+  const message = typeof error?.message === 'string' ? error.message : 'Something went wrong.';
+  res.status(500).send(page('Something went wrong', `<p class="error"><code>${escapeHtml(code)}</code></p>
+    <p>${escapeHtml(message)}</p>`, '<a href="/">Home</a>'));
+};
+
+const LOGOUT_FORM = '<form method="post" action="/logout"><button type="submit">Log out</button></form>';
+
+const STYLE = `body{font:16px/1.5 system-ui,sans-serif;background:#f5f5f5;color:#191919;margin:0;padding:24px 16px}
+main{max-width:760px;margin:0 auto;background:#fff;border-radius:8px;padding:20px 32px 28px;box-shadow:0 1px 3px #0002}
+header{display:flex;align-items:center;justify-content:space-between;gap:16px;margin-bottom:12px}
+h1{font-size:22px;margin:0}h2{font-size:15px;margin:20px 0 8px}nav{display:flex;align-items:center;gap:12px}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eee}
+th{width:120px;color:#666;font-weight:500}td{word-break:break-all}code{font:14px ui-monospace,monospace}
+img{border-radius:6px;display:block}pre{background:#f7f7f7;padding:12px;border-radius:6px;font-size:12px;line-height:1.4;overflow:auto;margin:0}
+a{color:#576b95}.button{display:inline-block;background:#07c160;color:#fff;padding:8px 18px;border-radius:4px;text-decoration:none}
+.error{color:#c62828}button{font:inherit;font-size:14px;padding:4px 12px;cursor:pointer}`;
+
+function page(title: string, body: string, nav = ''): string {
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<meta name="viewport" content="width=device-width,initial-scale=1"><style>${STYLE}</style></head>
+<body><main><header><h1>${escapeHtml(title)}</h1><nav>${nav}</nav></header>${body}</main></body></html>`;
+}
+
+function row(name: string, html: string): string {
+  return `<tr><th scope="row">${name}</th><td>${html}</td></tr>`;
+}
+
+function mono(text: string): string {
+  return `<code>${escapeHtml(text)}</code>`;
+}
+
+/** Every WeChat value (a nickname is user input) goes through this before it reaches HTML. */
+export function escapeHtml(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;').replaceAll("'", '&#39;');
+}

@@ -1,0 +1,249 @@
+/**
+ * The demo app's login, tested the way docs/testing.md tells users to test their own: supertest
+ * drives the app, the local WeChat emulator plays WeChat and the user. No browser, no network.
+ * (The examples import the built package: run `npm run build` first.)
+ */
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DEMO_WEBSITE_APP, WeChatEmulator } from 'passport-wechat-oauth2/testing';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createApp } from '../examples/express/app.ts';
+import { chooseMode, startDemo } from '../examples/express/server.ts';
+
+let emulator: WeChatEmulator;
+
+beforeAll(async () => {
+  emulator = await WeChatEmulator.start(); // 127.0.0.1, a free port, the demo apps and users
+});
+afterEach(() => {
+  emulator.reset(); // forget codes, tokens, queued faults, latency and calls
+  vi.restoreAllMocks();
+});
+afterAll(() => emulator.close());
+
+function buildApp(strategy: { callbackURL?: string; timeout?: number } = {}) {
+  return createApp({
+    strategy: {
+      ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid),
+      // Never requested in these tests: the emulator only checks that its host is a registered callback domain.
+      callbackURL: 'http://localhost:3000/auth/wechat/callback',
+      ...strategy,
+    },
+    sessionSecret: 'test session secret',
+  });
+}
+
+/**
+ * Plays the browser and the phone: starts the login, lets a test user confirm (or decline) on
+ * the emulator, and returns where WeChat sends the browser back: the callback's path and query.
+ */
+async function wechatLogin(agent: ReturnType<typeof request.agent>, choice: { user?: string; decline?: boolean }) {
+  const start = await agent.get('/auth/wechat').expect(302);
+  const outcome = emulator.authorize(start.headers.location as string, choice);
+  if (outcome.type !== 'redirect') throw new Error(`WeChat did not redirect back: ${outcome.type}`);
+  const callback = new URL(outcome.location);
+  return callback.pathname + callback.search;
+}
+
+describe('the demo app, logging in through the WeChat emulator', () => {
+  it('sends "Log in with WeChat" to the QR page with the callback URL and a state', async () => {
+    const agent = request.agent(buildApp());
+    const home = await agent.get('/').expect(200);
+    expect(home.text).toContain('<a class="button" href="/auth/wechat">Log in with WeChat</a>');
+    const start = await agent.get('/auth/wechat').expect(302);
+    const location = new URL(start.headers.location as string);
+    expect(location.origin + location.pathname).toBe(emulator.endpoints.authorizationURL);
+    expect(location.searchParams.get('redirect_uri')).toBe('http://localhost:3000/auth/wechat/callback');
+    expect(location.searchParams.get('state')).toMatch(/^[A-Za-z0-9]{8,}$/);
+    expect(location.hash).toBe('#wechat_redirect');
+  });
+
+  it('logs Alice in: confirm on WeChat, back to the callback, then /profile shows her unionid as id', async () => {
+    const agent = request.agent(buildApp());
+    // The same agent both times: its session cookie holds the state the callback must match.
+    await agent.get(await wechatLogin(agent, { user: 'alice' })).expect(302).expect('location', '/profile');
+
+    const profile = await agent.get('/profile').expect(200);
+    const unionid = emulator.unionidFor('alice') ?? '';
+    expect(profile.text).toContain(`<th scope="row">id</th><td><code>${unionid}</code></td>`);
+    expect(profile.text).toContain(`<th scope="row">openid</th><td><code>${emulator.openidFor(DEMO_WEBSITE_APP.appid, 'alice')}</code>`);
+    expect(profile.text).toContain('<th scope="row">displayName</th><td>Alice 🐼</td>');
+    expect(profile.text).toMatch(/<img src="https:\/\/thirdwx\.qlogo\.cn\/mmopen\/vi_32\/[^"]+\/132"/);
+    // What reached WeChat's API, server to server (authorize() itself is not recorded):
+    expect(emulator.calls.map((call) => call.endpoint)).toEqual(['access_token', 'userinfo']);
+    expect(emulator.calls[0]?.query).toEqual({
+      appid: DEMO_WEBSITE_APP.appid,
+      secret: '[redacted]',
+      code: '[redacted]',
+      grant_type: 'authorization_code',
+    });
+  });
+
+  it('shows Bob, who has no unionid and no avatar: id is his openid, unionid "—", no image', async () => {
+    const agent = request.agent(buildApp());
+    await agent.get(await wechatLogin(agent, { user: 'bob' })).expect(302).expect('location', '/profile');
+    const profile = await agent.get('/profile').expect(200);
+    const openid = emulator.openidFor(DEMO_WEBSITE_APP.appid, 'bob');
+    expect(profile.text).toContain(`<th scope="row">id</th><td><code>${openid}</code></td>`);
+    expect(profile.text).toContain('<th scope="row">unionid</th><td>—</td>');
+    expect(profile.text).toContain('<th scope="row">avatar</th><td>—</td>');
+    expect(profile.text).not.toContain('<img');
+  });
+
+  it('sends a user who declined to /login/failed with the reason, shown once, without calling WeChat', async () => {
+    const agent = request.agent(buildApp());
+    await agent.get(await wechatLogin(agent, { decline: true })).expect(302).expect('location', '/login/failed');
+    const failed = await agent.get('/login/failed').expect(200);
+    expect(failed.text).toContain('The WeChat login was declined or cancelled.');
+    expect(failed.text).toContain('<a class="button" href="/auth/wechat">Try again</a>');
+    expect((await agent.get('/login/failed')).text).toContain('The login did not complete.');
+    expect(emulator.calls).toEqual([]);
+  });
+
+  it("leaves the user on WeChat's page with declineBehaviour 'stay', as real WeChat mostly does", async () => {
+    const stay = await WeChatEmulator.start({ declineBehaviour: 'stay' });
+    try {
+      const app = createApp({
+        strategy: { ...stay.strategyOptions(DEMO_WEBSITE_APP.appid), callbackURL: 'http://localhost:3000/auth/wechat/callback' },
+        sessionSecret: 'test session secret',
+      });
+      const start = await request.agent(app).get('/auth/wechat').expect(302);
+      expect(stay.authorize(start.headers.location as string, { decline: true })).toEqual({ type: 'declined-page' });
+    } finally {
+      await stay.close();
+    }
+  });
+
+  it('shows error page 10003 when the callback URL is not on a registered callback domain', async () => {
+    const app = buildApp({ callbackURL: 'https://shop.example.cn/auth/wechat/callback' });
+    const start = await request(app).get('/auth/wechat').expect(302);
+    expect(emulator.authorize(start.headers.location as string)).toMatchObject({ type: 'error-page', errcode: 10003 });
+  });
+
+  it('sends a code WeChat says was already used (40163) to /login/failed', async () => {
+    emulator.failNext('access_token', { errcode: 40163 });
+    const agent = request.agent(buildApp());
+    await agent.get(await wechatLogin(agent, { user: 'alice' })).expect(302).expect('location', '/login/failed');
+    expect((await agent.get('/login/failed')).text).toContain('WeChat rejected the login code');
+    expect(emulator.calls.map((call) => [call.endpoint, call.errcode])).toEqual([['access_token', 40163]]);
+  });
+
+  it('shows an HTML 502 from WeChat as an error page with its code, never a stack, and keeps running', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const crashes: unknown[] = [];
+    const onCrash = (error: unknown) => crashes.push(error);
+    process.on('uncaughtException', onCrash);
+    try {
+      emulator.failNext('userinfo', { status: 502, html: true });
+      const agent = request.agent(buildApp());
+      const response = await agent.get(await wechatLogin(agent, { user: 'alice' })).expect(500);
+      expect(response.text).toContain('<code>WECHAT_HTTP_ERROR</code>');
+      expect(response.text).not.toMatch(/\bat .+:\d+:\d+|node_modules/);
+      expect(logged).toHaveBeenCalledOnce(); // the details go to the server log
+      await new Promise((resolve) => setTimeout(resolve, 50)); // a stray stream error surfaces a few ticks later
+      expect(crashes, 'an uncaught exception would have stopped a real server').toEqual([]);
+    } finally {
+      process.off('uncaughtException', onCrash);
+    }
+  });
+
+  it('still logs in when WeChat is slow, and gives up after the strategy timeout', async () => {
+    emulator.setLatency({ minMs: 20, maxMs: 60 }); // every API call
+    const slow = request.agent(buildApp());
+    await slow.get(await wechatLogin(slow, { user: 'alice' })).expect(302).expect('location', '/profile');
+
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    emulator.failNext('access_token', { delayMs: 2000 }); // this one call only
+    const stuck = request.agent(buildApp({ timeout: 200 }));
+    expect((await stuck.get(await wechatLogin(stuck, { user: 'alice' })).expect(500)).text).toContain('WECHAT_TIMEOUT');
+  });
+
+  it('refuses a callback replayed into another browser session (state)', async () => {
+    const app = buildApp();
+    const callback = await wechatLogin(request.agent(app), { user: 'alice' }); // started in one browser…
+    const other = request.agent(app);
+    await other.get(callback).expect(302).expect('location', '/login/failed'); // …finished in another
+    expect((await other.get('/login/failed')).text).toContain('Unable to verify authorization request state.');
+    expect(emulator.calls).toEqual([]); // the code was never exchanged
+  });
+
+  it('escapes what WeChat sends: a nickname is user input', async () => {
+    emulator.registerUser({ id: 'mallory', nickname: '<img src=x onerror=alert(1)>' });
+    const agent = request.agent(buildApp());
+    await agent.get(await wechatLogin(agent, { user: 'mallory' })).expect(302);
+    const profile = await agent.get('/profile').expect(200);
+    expect(profile.text).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(profile.text).not.toContain('<img src=x');
+  });
+
+  it('keeps /profile for logged-in users, and logs out', async () => {
+    const agent = request.agent(buildApp());
+    await agent.get('/profile').expect(302).expect('location', '/');
+    await agent.get(await wechatLogin(agent, { user: 'alice' })).expect(302);
+    expect((await agent.get('/').expect(200)).text).toContain('Logged in as <strong>Alice 🐼</strong>');
+    await agent.post('/logout').expect(303).expect('location', '/');
+    await agent.get('/profile').expect(302).expect('location', '/');
+    expect((await agent.get('/').expect(200)).text).toContain('Log in with WeChat');
+  });
+});
+
+describe('npm run demo (examples/express/server.ts)', () => {
+  const REAL = { WECHAT_APP_ID: 'wx1f2e3d4c5b6a7980', WECHAT_APP_SECRET: 'c0ffee00c0ffee00c0ffee00c0ffee00', WECHAT_CALLBACK_URL: 'https://www.example.com/auth/wechat/callback' };
+
+  it('uses real WeChat only when WECHAT_APP_ID, WECHAT_APP_SECRET and WECHAT_CALLBACK_URL are all set', () => {
+    expect(chooseMode(REAL)).toEqual({
+      mode: 'wechat',
+      port: 3000,
+      appId: REAL.WECHAT_APP_ID,
+      appSecret: REAL.WECHAT_APP_SECRET,
+      callbackURL: REAL.WECHAT_CALLBACK_URL,
+    });
+  });
+
+  it('runs the emulator when none of them is set, on localhost:PORT (default 3000)', () => {
+    expect(chooseMode({})).toEqual({ mode: 'emulator', port: 3000, callbackURL: 'http://localhost:3000/auth/wechat/callback', missing: [] });
+    expect(chooseMode({ PORT: '8080' })).toMatchObject({ mode: 'emulator', port: 8080, callbackURL: 'http://localhost:8080/auth/wechat/callback' });
+  });
+
+  it('runs the emulator when only some are set (or set blank), naming the missing ones', () => {
+    expect(chooseMode({ ...REAL, WECHAT_APP_SECRET: undefined })).toMatchObject({ mode: 'emulator', missing: ['WECHAT_APP_SECRET'] });
+    expect(chooseMode({ ...REAL, WECHAT_CALLBACK_URL: '  ' })).toMatchObject({ mode: 'emulator', missing: ['WECHAT_CALLBACK_URL'] });
+    expect(chooseMode({ WECHAT_APP_ID: 'wx1f2e3d4c5b6a7980' })).toMatchObject({
+      mode: 'emulator',
+      missing: ['WECHAT_APP_SECRET', 'WECHAT_CALLBACK_URL'],
+    });
+  });
+
+  it('refuses a bad PORT or a relative WECHAT_CALLBACK_URL', () => {
+    expect(() => chooseMode({ PORT: 'http' })).toThrow(/PORT must be a port number/);
+    expect(() => chooseMode({ PORT: '70000' })).toThrow(/PORT/);
+    expect(() => chooseMode({ ...REAL, WECHAT_CALLBACK_URL: '/auth/wechat/callback' })).toThrow(/absolute URL/);
+  });
+
+  it('starts the emulator and the app: the login starts on the emulator and comes back to localhost:PORT', async () => {
+    const port = await freePort();
+    const demo = await startDemo({ PORT: String(port) });
+    try {
+      expect(demo.url).toBe(`http://localhost:${port}/`);
+      const home = await fetch(`http://127.0.0.1:${port}/`);
+      expect(await home.text()).toContain('Log in with WeChat');
+      const start = await fetch(`http://127.0.0.1:${port}/auth/wechat`, { redirect: 'manual' });
+      const location = new URL(start.headers.get('location') ?? '');
+      expect(location.pathname).toBe('/connect/qrconnect');
+      expect(location.searchParams.get('appid')).toBe(DEMO_WEBSITE_APP.appid);
+      expect(location.searchParams.get('redirect_uri')).toBe(`http://localhost:${port}/auth/wechat/callback`);
+    } finally {
+      await demo.close();
+    }
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
