@@ -9,6 +9,7 @@
 import { WeChatOptionsError } from './errors.js';
 
 export const QR_CONNECT_URL = 'https://open.weixin.qq.com/connect/qrconnect';
+export const OFFICIAL_ACCOUNT_AUTHORIZE_URL = 'https://open.weixin.qq.com/connect/oauth2/authorize';
 
 /** The QR login page's language. Not the same values as userinfo's `lang`. */
 export type WeChatQRLang = 'cn' | 'en';

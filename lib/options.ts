@@ -4,7 +4,7 @@
  */
 import type { Request } from 'express';
 import type OAuth2Strategy from 'passport-oauth2';
-import { QR_CONNECT_URL, type WeChatQRLang } from './authorize.js';
+import { OFFICIAL_ACCOUNT_AUTHORIZE_URL, QR_CONNECT_URL, type WeChatQRLang } from './authorize.js';
 import {
   DEFAULT_ENDPOINTS,
   DEFAULT_MAX_RESPONSE_BYTES,
@@ -28,11 +28,40 @@ export type SkipUserProfile =
   | ((accessToken: string) => boolean)
   | ((accessToken: string, done: (err: unknown, skip?: boolean) => void) => void);
 
+/** Which WeChat login a request goes through. */
+export type WeChatFlow = 'website' | 'official-account';
+
+/** Scopes of the Official Account web authorization (inside WeChat's browser). */
+export type WeChatOfficialAccountScope = 'snsapi_base' | 'snsapi_userinfo';
+
+/**
+ * The Official Account (公众号/服务号) used for logins inside WeChat's own browser, next to the
+ * website application used for QR logins on desktops.
+ */
+export type WeChatOfficialAccountOptions = WeChatCredentials & {
+  /** `'snsapi_userinfo'` (default: nickname and avatar, asks the user) or `'snsapi_base'` (silent, openid only). */
+  scope?: WeChatOfficialAccountScope | undefined;
+  /** Ask WeChat to always show the consent popup (`forcePopup=true`). */
+  forcePopup?: boolean | undefined;
+  /** Override `https://open.weixin.qq.com/connect/oauth2/authorize` (an emulator). */
+  authorizationURL?: string | undefined;
+};
+
 interface WeChatStrategyOptionsBase {
   /** Where WeChat sends the user back. Absolute (recommended) or relative to the request's host. */
   callbackURL?: string | undefined;
-  /** Default `'snsapi_login'`, the only scope of website QR login. */
+  /**
+   * Default `'snsapi_login'` (website QR login). `'snsapi_base'` or `'snsapi_userinfo'` make the
+   * top-level app an Official Account logging users in inside WeChat (`connect/oauth2/authorize`).
+   */
   scope?: string | string[] | undefined;
+  /** Only with an Official Account scope: ask WeChat to always show the consent popup. */
+  forcePopup?: boolean | undefined;
+  /**
+   * A second app: the Official Account for logins inside WeChat. With it, requests whose
+   * User-Agent says WeChat (`MicroMessenger`) use this account; others get the QR login.
+   */
+  officialAccount?: WeChatOfficialAccountOptions | undefined;
   /**
    * CSRF protection through a nonce kept in the session (passport-oauth2's `state`). On by default;
    * `false` turns it off (not recommended).
@@ -104,12 +133,20 @@ export type WeChatVerifyFunctionWithRequestAndParams = (
   done: VerifyCallback,
 ) => void;
 
-/** @internal What the strategy keeps of its options, checked. */
-export interface WeChatSettings {
+/** @internal One WeChat application the strategy logs users in with. */
+export interface WeChatAppSettings {
+  flow: WeChatFlow;
   appId: string;
-  callbackURL: string | undefined;
   scope: string;
   authorizationURL: string;
+  forcePopup: boolean;
+}
+
+/** @internal What the strategy keeps of its options, checked. */
+export interface WeChatSettings {
+  /** The top-level app first; the Official Account second when both are configured. */
+  apps: WeChatAppSettings[];
+  callbackURL: string | undefined;
   endpoints: WeChatEndpoints;
   lang: WeChatUserInfoLang | undefined;
   qrLang: WeChatQRLang | undefined;
@@ -124,7 +161,7 @@ const USERINFO_LANGS: readonly string[] = ['zh_CN', 'zh_TW', 'en'];
 const QR_LANGS: readonly string[] = ['cn', 'en'];
 
 /** @internal Checks the options; throws a WeChatOptionsError naming the option to fix. Pure. */
-export function resolveSettings(options: unknown, verify: unknown): WeChatSettings & { appSecret: string } {
+export function resolveSettings(options: unknown, verify: unknown): WeChatSettings & { appSecrets: string[] } {
   if (typeof options !== 'object' || options === null) {
     throw new WeChatOptionsError('WeChatStrategy needs an options object: new WeChatStrategy({ clientID, clientSecret, callbackURL }, verify).');
   }
@@ -132,21 +169,34 @@ export function resolveSettings(options: unknown, verify: unknown): WeChatSettin
     throw new WeChatOptionsError('WeChatStrategy needs a verify callback as its second argument.');
   }
   const o = options as Record<string, unknown>;
-  const appId = credential(o, 'clientID', 'appID', 'the AppID of your WeChat website application');
-  const appSecret = credential(o, 'clientSecret', 'appSecret', 'its AppSecret');
-  const scope = scopeOf(o.scope);
-  const authorizationURL = url(o, 'authorizationURL') ?? QR_CONNECT_URL;
-  if (new URL(authorizationURL).pathname.endsWith('/connect/qrconnect') && scope !== 'snsapi_login') {
-    throw new WeChatOptionsError(
-      `scope "${scope}" cannot be used with website QR login (connect/qrconnect): WeChat only grants snsapi_login there.`,
-    );
+  const main = appOf(o, 'the AppID of your WeChat website application');
+  const apps = [main.app];
+  const appSecrets = [main.appSecret];
+  if (o.officialAccount !== undefined) {
+    if (typeof o.officialAccount !== 'object' || o.officialAccount === null) {
+      throw new WeChatOptionsError('officialAccount must be an object: { clientID, clientSecret, scope }.');
+    }
+    const account = o.officialAccount as Record<string, unknown>;
+    const second = appOf({ ...account, scope: account.scope ?? 'snsapi_userinfo' }, 'the AppID of your Official Account', 'officialAccount.');
+    if (main.app.flow !== 'website' || second.app.flow !== 'official-account') {
+      throw new WeChatOptionsError(
+        'officialAccount pairs an Official Account (scope snsapi_base or snsapi_userinfo) with a website application ' +
+          '(top-level scope snsapi_login).',
+      );
+    }
+    if (second.app.appId === main.app.appId) {
+      throw new WeChatOptionsError('officialAccount needs its own AppID: a website application and an Official Account never share one.');
+    }
+    if (o.state === false) {
+      throw new WeChatOptionsError('With officialAccount the state cannot be turned off: the callback finds the app that started the login through it.');
+    }
+    apps.push(second.app);
+    appSecrets.push(second.appSecret);
   }
   return {
-    appId,
-    appSecret,
+    apps,
+    appSecrets,
     callbackURL: optionalString(o, 'callbackURL'),
-    scope,
-    authorizationURL,
     endpoints: {
       tokenURL: url(o, 'tokenURL') ?? DEFAULT_ENDPOINTS.tokenURL,
       refreshTokenURL: url(o, 'refreshTokenURL') ?? DEFAULT_ENDPOINTS.refreshTokenURL,
@@ -163,41 +213,78 @@ export function resolveSettings(options: unknown, verify: unknown): WeChatSettin
   };
 }
 
-function credential(o: Record<string, unknown>, name: string, alias: string, what: string): string {
+const OFFICIAL_ACCOUNT_SCOPES: readonly string[] = ['snsapi_base', 'snsapi_userinfo'];
+
+// NOTE: the scope decides the login: website apps only have snsapi_login (on connect/qrconnect),
+// Official Accounts only snsapi_base/snsapi_userinfo (on connect/oauth2/authorize) — wechat-api.md
+// §1.1, §3.1. A wrong pairing shows the user a WeChat error page, so it is refused up front.
+function appOf(o: Record<string, unknown>, what: string, prefix = ''): { app: WeChatAppSettings; appSecret: string } {
+  const appId = credential(o, 'clientID', 'appID', what, prefix);
+  const appSecret = credential(o, 'clientSecret', 'appSecret', 'its AppSecret', prefix);
+  const scope = scopeOf(o.scope, prefix);
+  const scopes = scope.split(',');
+  const official = scopes.some((s) => OFFICIAL_ACCOUNT_SCOPES.includes(s));
+  if (official && !scopes.every((s) => OFFICIAL_ACCOUNT_SCOPES.includes(s))) {
+    throw new WeChatOptionsError(`${prefix}scope "${scope}" mixes website (snsapi_login) and Official Account scopes.`);
+  }
+  const flow: WeChatFlow = official ? 'official-account' : 'website';
+  const authorizationURL = url(o, 'authorizationURL', prefix) ?? (official ? OFFICIAL_ACCOUNT_AUTHORIZE_URL : QR_CONNECT_URL);
+  const path = new URL(authorizationURL).pathname;
+  if (path.endsWith('/connect/qrconnect') && official) {
+    throw new WeChatOptionsError(
+      `${prefix}scope "${scope}" cannot be used with website QR login (connect/qrconnect): WeChat only grants snsapi_login there.`,
+    );
+  }
+  if (path.endsWith('/connect/oauth2/authorize') && !official) {
+    throw new WeChatOptionsError(
+      `${prefix}scope "${scope}" cannot be used with the Official Account login (connect/oauth2/authorize): ` +
+        'use snsapi_base or snsapi_userinfo there, or connect/qrconnect for website QR login.',
+    );
+  }
+  if (o.forcePopup !== undefined && typeof o.forcePopup !== 'boolean') {
+    throw new WeChatOptionsError(`${prefix}forcePopup must be a boolean.`);
+  }
+  if (o.forcePopup === true && !official) {
+    throw new WeChatOptionsError(`${prefix}forcePopup only applies to Official Account logins (snsapi_base, snsapi_userinfo).`);
+  }
+  return { app: { flow, appId, scope, authorizationURL, forcePopup: o.forcePopup === true }, appSecret };
+}
+
+function credential(o: Record<string, unknown>, name: string, alias: string, what: string, prefix = ''): string {
   const value = o[name] ?? o[alias];
   if (o[name] !== undefined && o[alias] !== undefined) {
-    throw new WeChatOptionsError(`Pass either ${name} or ${alias}, not both.`);
+    throw new WeChatOptionsError(`Pass either ${prefix}${name} or ${prefix}${alias}, not both.`);
   }
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new WeChatOptionsError(`WeChatStrategy needs ${name} (${what}) as a non-empty string.`);
+    throw new WeChatOptionsError(`WeChatStrategy needs ${prefix}${name} (${what}) as a non-empty string.`);
   }
   if (value !== value.trim()) {
-    throw new WeChatOptionsError(`${name} has leading or trailing white space; WeChat would reject it.`);
+    throw new WeChatOptionsError(`${prefix}${name} has leading or trailing white space; WeChat would reject it.`);
   }
   return value;
 }
 
-function scopeOf(value: unknown): string {
+function scopeOf(value: unknown, prefix = ''): string {
   if (value === undefined) return 'snsapi_login';
   const list = Array.isArray(value) ? value : [value];
   if (list.length === 0 || !list.every((s) => typeof s === 'string' && /^[a-z_]+$/.test(s))) {
-    throw new WeChatOptionsError('scope must be a WeChat scope such as "snsapi_login", or an array of them.');
+    throw new WeChatOptionsError(`${prefix}scope must be a WeChat scope such as "snsapi_login", or an array of them.`);
   }
   // NOTE: WeChat separates scopes with a comma, not OAuth's space (wechat-api.md §1.1).
   return list.join(',');
 }
 
-function url(o: Record<string, unknown>, name: string): string | undefined {
+function url(o: Record<string, unknown>, name: string, prefix = ''): string | undefined {
   const value = optionalString(o, name);
   if (value === undefined) return undefined;
   let parsed: URL;
   try {
     parsed = new URL(value);
   } catch {
-    throw new WeChatOptionsError(`${name} must be an absolute URL, got "${value}".`);
+    throw new WeChatOptionsError(`${prefix}${name} must be an absolute URL, got "${value}".`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new WeChatOptionsError(`${name} must be an http(s) URL.`);
+    throw new WeChatOptionsError(`${prefix}${name} must be an http(s) URL.`);
   }
   return value;
 }

@@ -11,6 +11,8 @@ export interface WeChatProfile {
   id: string;
   /** The user's id within this one WeChat application. */
   openid: string;
+  /** The AppID of the application the openid belongs to, when the strategy knows it. */
+  appid?: string;
   /** The user's id across the applications of one Open Platform account, when bound. */
   unionid?: string;
   /** The WeChat nickname; `''` when WeChat sent none (e.g. a `snsapi_base` login). */
@@ -35,6 +37,8 @@ export interface WeChatProfile {
 export interface WeChatIdentity {
   openid: string;
   unionid?: string | undefined;
+  /** The AppID the openid belongs to (openids differ per app; unionids do not). */
+  appid?: string | undefined;
 }
 
 /**
@@ -77,6 +81,7 @@ export function parseProfile(json: unknown, identity?: WeChatIdentity, raw?: str
     _json: info,
   };
   if (unionid !== undefined) profile.unionid = unionid;
+  if (identity?.appid !== undefined) profile.appid = identity.appid;
   const avatar = httpsAvatar(info.headimgurl);
   if (avatar !== undefined) profile.photos = [{ value: avatar }];
   const gender = genderOf(info.sex);

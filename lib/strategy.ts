@@ -7,10 +7,14 @@ import type { Request } from 'express';
 import OAuth2Strategy from 'passport-oauth2';
 import { buildAuthorizeURL } from './authorize.js';
 import { WeChatClient, type WeChatTokenResponse } from './client.js';
+import { flowOfState, prefixedStore, prefixOf, type FlowStateStore } from './state.js';
+import { buildWxLoginOptions, type WxLoginOptions, type WxLoginStyle } from './wxlogin.js';
 import { WeChatCodeError, WeChatError, WeChatOptionsError } from './errors.js';
 import {
   resolveSettings,
   type SkipUserProfile,
+  type WeChatAppSettings,
+  type WeChatFlow,
   type WeChatSettings,
   type WeChatStrategyOptions,
   type WeChatStrategyOptionsWithRequest,
@@ -29,7 +33,7 @@ export interface WeChatFailureInfo {
 }
 
 /** Per-call options of `passport.authenticate('wechat', options)`. */
-export interface WeChatAuthenticateOptions {
+export interface WeChatAuthenticateOptions extends WeChatFlowOptions {
   callbackURL?: string;
   scope?: string | string[];
   /** App state to carry through the login, kept in the session by the state store (needs `store: true`). */
@@ -75,8 +79,23 @@ const MALFORMED_CODE: WeChatFailureInfo = {
 // WeChat codes are ~32 printable characters; anything else never came from WeChat.
 const PLAUSIBLE_CODE = /^[\x21-\x7e]{1,512}$/;
 
+/** @internal One configured WeChat app, ready to log users in. */
+interface WeChatApp {
+  settings: WeChatAppSettings;
+  client: WeChatClient;
+  oauth2: WeChatOAuth2Adapter;
+  stateStore: FlowStateStore;
+}
+
+/** Per-request choices of `passport.authenticate('wechat', { flow })`. */
+export interface WeChatFlowOptions {
+  /** Force a flow instead of choosing by User-Agent (a strategy with an `officialAccount` only). */
+  flow?: WeChatFlow;
+}
+
 /**
- * Passport strategy for WeChat website (QR code) login.
+ * Passport strategy for WeChat login: website QR login on desktops, and — with an
+ * `officialAccount` — the Official Account login inside WeChat's own browser.
  *
  * @example
  * ```ts
@@ -92,10 +111,14 @@ const PLAUSIBLE_CODE = /^[\x21-\x7e]{1,512}$/;
 export class WeChatStrategy extends OAuth2Strategy {
   /** @internal */
   declare _oauth2: OAuth2Strategy['_oauth2'];
+  /** @internal passport-oauth2's store, built from the `state`/`store` options. */
+  declare _stateStore: OAuth2Strategy.StateStore;
+  /** @internal passport-oauth2's session key. */
+  declare _key: string;
   /** @internal */
   readonly _settings: WeChatSettings;
-  /** @internal */
-  readonly _client: WeChatClient;
+  /** @internal The top-level app first, the Official Account second. */
+  readonly _apps: readonly WeChatApp[];
 
   constructor(options: WeChatStrategyOptions, verify: WeChatVerifyFunction);
   constructor(options: WeChatStrategyOptions, verify: WeChatVerifyFunctionWithParams);
@@ -109,15 +132,16 @@ export class WeChatStrategy extends OAuth2Strategy {
       | WeChatVerifyFunctionWithRequest
       | WeChatVerifyFunctionWithRequestAndParams,
   ) {
-    const { appSecret, ...settings } = resolveSettings(options, verify);
+    const { appSecrets, ...settings } = resolveSettings(options, verify);
+    const [primary] = settings.apps as [WeChatAppSettings];
     super(
       {
-        clientID: settings.appId,
+        clientID: primary.appId,
         clientSecret: '',
-        authorizationURL: settings.authorizationURL,
+        authorizationURL: primary.authorizationURL,
         tokenURL: settings.endpoints.tokenURL,
         callbackURL: settings.callbackURL,
-        scope: settings.scope,
+        scope: primary.scope,
         scopeSeparator: ',',
         sessionKey: options.sessionKey,
         // Safe by default: CSRF protection unless the app opts out or brings its own store.
@@ -130,11 +154,16 @@ export class WeChatStrategy extends OAuth2Strategy {
     );
     this.name = 'wechat';
     this._settings = settings;
-    // The AppSecret lives only inside the client's private field, out of util.inspect's reach.
-    this._client = new WeChatClient({ ...settings, appSecret });
-    const adapter = new WeChatOAuth2Adapter(settings.appId, '', '', settings.authorizationURL, settings.endpoints.tokenURL);
-    adapter.getOAuthAccessToken = grantFor(this._client);
-    this._oauth2 = adapter as unknown as OAuth2Strategy['_oauth2'];
+    const several = settings.apps.length > 1;
+    this._apps = settings.apps.map((app, index) => {
+      // The AppSecret lives only inside the client's private field, out of util.inspect's reach.
+      const client = new WeChatClient({ ...settings, appId: app.appId, appSecret: appSecrets[index] ?? '' });
+      const oauth2 = new WeChatOAuth2Adapter(app.appId, '', '', app.authorizationURL, settings.endpoints.tokenURL);
+      oauth2.getOAuthAccessToken = grantFor(client);
+      const store = index === 0 || typeof options.store === 'object' ? this._stateStore : this.storeWithKey(`${this._key}:${app.flow}`);
+      return { settings: app, client, oauth2, stateStore: prefixedStore(store, several ? prefixOf(app.flow) : '') };
+    });
+    this._oauth2 = this._apps[0]?.oauth2 as unknown as OAuth2Strategy['_oauth2'];
   }
 
   /**
@@ -150,17 +179,14 @@ export class WeChatStrategy extends OAuth2Strategy {
         return this.fail({ ...DECLINED }, 401);
       }
       if (code !== undefined && !PLAUSIBLE_CODE.test(code)) return this.fail({ ...MALFORMED_CODE }, 400);
+      const app = code === undefined ? this.appForLogin(req, options.flow) : this.appForCallback(req);
+      if (!app) return this.fail({ message: 'Invalid authorization request state.' }, 403);
       const callbackURL = resolveCallbackURL(req, options.callbackURL ?? this._settings.callbackURL, this._settings.trustProxy);
-      const attempt = this.beginAttempt();
-      OAuth2Strategy.prototype.authenticate.call(attempt, req, { ...options, callbackURL });
+      const attempt = this.beginAttempt(app);
+      OAuth2Strategy.prototype.authenticate.call(attempt, req, { ...options, callbackURL, scope: options.scope ?? app.settings.scope });
     } catch (error) {
       this.error(error instanceof Error ? error : new Error(String(error)));
     }
-  }
-
-  /** QR page language, when configured. passport-oauth2 hands these to the authorize link. */
-  override authorizationParams(_options: unknown): object {
-    return this._settings.qrLang ? { lang: this._settings.qrLang } : {};
   }
 
   /**
@@ -171,10 +197,17 @@ export class WeChatStrategy extends OAuth2Strategy {
     done(new WeChatOptionsError('WeChat needs the openid to read a profile: call strategy.loadUserProfile(tokenResponse).'));
   }
 
-  /** Reads the user's WeChat profile with a token response (`access_token` and `openid`). */
-  async loadUserProfile(token: WeChatIdentity & { access_token: string }): Promise<WeChatProfile> {
-    const { json, raw } = await this._client.getUserInfo(token.access_token, token.openid, this._settings.lang);
-    return parseProfile(json, token, raw);
+  /**
+   * Reads the user's WeChat profile with a token response (`access_token` and `openid`). A token
+   * granted only `snsapi_base` gives the ids alone, without a userinfo call (WeChat would refuse it).
+   */
+  async loadUserProfile(token: WeChatIdentity & { access_token: string; scope?: string }, options: WeChatFlowOptions = {}): Promise<WeChatProfile> {
+    const app = this.appFor(options.flow);
+    const identity = { openid: token.openid, unionid: token.unionid, appid: app.settings.appId };
+    const scopes = (token.scope || app.settings.scope).split(',');
+    if (!scopes.includes('snsapi_userinfo') && !scopes.includes('snsapi_login')) return profileFromToken(identity);
+    const { json, raw } = await app.client.getUserInfo(token.access_token, token.openid, this._settings.lang);
+    return parseProfile(json, identity, raw);
   }
 
   /**
@@ -182,13 +215,74 @@ export class WeChatStrategy extends OAuth2Strategy {
    * does not send `unionid` again. Rejects with a {@link WeChatTokenError} when the refresh token
    * is invalid or expired (30 days): the user must log in again.
    */
-  refreshAccessToken(refreshToken: string): Promise<WeChatTokenResponse> {
-    return this._client.refreshAccessToken(refreshToken);
+  refreshAccessToken(refreshToken: string, options: WeChatFlowOptions = {}): Promise<WeChatTokenResponse> {
+    return this.appFor(options.flow).client.refreshAccessToken(refreshToken);
   }
 
   /** Asks `sns/auth` whether an access token is still valid for this openid. */
-  checkAccessToken(accessToken: string, openid: string): Promise<boolean> {
-    return this._client.checkAccessToken(accessToken, openid);
+  checkAccessToken(accessToken: string, openid: string, options: WeChatFlowOptions = {}): Promise<boolean> {
+    return this.appFor(options.flow).client.checkAccessToken(accessToken, openid);
+  }
+
+  /**
+   * The options for WeChat's `new WxLogin({...})`, to embed the website QR code in your own page.
+   * The state is stored in the session like a redirect login's, so the usual callback route
+   * finishes the login.
+   *
+   * @example
+   * ```ts
+   * app.get('/login', async (req, res, next) => {
+   *   try {
+   *     const options = await strategy.wxLoginOptions(req, { id: 'wechat-qr', stylelite: true });
+   *     res.render('login', { wxLogin: JSON.stringify(options) }); // new WxLogin(<%- wxLogin %>)
+   *   } catch (err) { next(err); }
+   * });
+   * ```
+   */
+  wxLoginOptions(req: Request, style: WxLoginStyle & { callbackURL?: string }): Promise<WxLoginOptions> {
+    return new Promise((resolve, reject) => {
+      const app = this._apps.find((candidate) => candidate.settings.flow === 'website');
+      if (!app) throw new WeChatOptionsError('wxLogin embeds the website QR login: configure a website application (scope snsapi_login).');
+      const callbackURL = resolveCallbackURL(req, style.callbackURL ?? this._settings.callbackURL, this._settings.trustProxy);
+      if (!callbackURL) throw new WeChatOptionsError('wxLoginOptions needs a callbackURL (in the strategy options or here).');
+      const meta = { authorizationURL: app.settings.authorizationURL, tokenURL: this._settings.endpoints.tokenURL, clientID: app.settings.appId, callbackURL };
+      app.stateStore.store(req, undefined, meta, (err, state) => {
+        if (err) return reject(err);
+        try {
+          resolve(buildWxLoginOptions(app.settings.appId, callbackURL, state, { lang: this._settings.qrLang, ...style }));
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+  }
+
+  /** @internal Another instance of passport-oauth2's own store class, under another session key. */
+  private storeWithKey(key: string): OAuth2Strategy.StateStore {
+    const StoreClass = this._stateStore.constructor as new (options: { key: string }) => OAuth2Strategy.StateStore;
+    return new StoreClass({ key });
+  }
+
+  private appFor(flow: WeChatFlow | undefined): WeChatApp {
+    const app = flow === undefined ? this._apps[0] : this._apps.find((candidate) => candidate.settings.flow === flow);
+    if (!app) throw new WeChatOptionsError(`This strategy has no ${flow} app configured.`);
+    return app;
+  }
+
+  /** The app a new login uses: the one asked for, else the Official Account inside WeChat. */
+  private appForLogin(req: Request, flow: unknown): WeChatApp {
+    if (flow !== undefined && flow !== 'website' && flow !== 'official-account') {
+      throw new WeChatOptionsError('flow must be "website" or "official-account".');
+    }
+    if (flow !== undefined || this._apps.length === 1) return this.appFor(flow);
+    return this.appFor(isInsideWeChat(req.headers?.['user-agent']) ? 'official-account' : 'website');
+  }
+
+  /** The app that started the login being finished, named by the state it got back. */
+  private appForCallback(req: Request): WeChatApp | undefined {
+    if (this._apps.length === 1) return this._apps[0];
+    const flow = flowOfState(firstParam(req, 'state'));
+    return flow && this._apps.find((candidate) => candidate.settings.flow === flow);
   }
 
   /**
@@ -196,7 +290,7 @@ export class WeChatStrategy extends OAuth2Strategy {
    * login learns — the token response — lives in this closure, never on the shared instance,
    * so interleaved logins cannot see each other's users.
    */
-  private beginAttempt(): this {
+  private beginAttempt(app: WeChatApp): this {
     const attempt = Object.create(this) as this;
     let token: WeChatTokenResponse | undefined;
     const report = (error: unknown): void => {
@@ -206,10 +300,10 @@ export class WeChatStrategy extends OAuth2Strategy {
         // The host already answered this request (e.g. headers sent); nothing left to tell it.
       }
     };
-    const oauth2 = Object.create(this._oauth2) as WeChatOAuth2Adapter;
+    const oauth2 = Object.create(app.oauth2) as WeChatOAuth2Adapter;
     oauth2.getOAuthAccessToken = (code, _params, callback) => {
       settle(
-        this._client.exchangeCode(code),
+        app.client.exchangeCode(code),
         (response) => {
           if (response.is_snapshotuser === 1) return this.fail({ ...SNAPSHOT_USER }, 401);
           token = response;
@@ -221,10 +315,11 @@ export class WeChatStrategy extends OAuth2Strategy {
     };
     Object.assign(attempt, {
       _oauth2: oauth2,
+      _stateStore: app.stateStore,
       error: report,
       redirect: (location: string, status?: number) => {
         try {
-          this.redirect(this.toWeChatAuthorizeURL(location), status);
+          this.redirect(this.toWeChatAuthorizeURL(location, app.settings), status);
         } catch (error) {
           report(error);
         }
@@ -232,9 +327,10 @@ export class WeChatStrategy extends OAuth2Strategy {
       userProfile: (accessToken: string, done: (err?: unknown, profile?: WeChatProfile) => void) => {
         if (!token) return done(new WeChatOptionsError('No WeChat token response in this login.'));
         const current = token;
+        const identity = { openid: current.openid, unionid: current.unionid, appid: app.settings.appId };
         settle(
           shouldSkip(this._settings.skipUserProfile, accessToken).then((skip) =>
-            skip ? profileFromToken(current) : this.loadUserProfile(current),
+            skip ? profileFromToken(identity) : this.loadUserProfile(current, { flow: app.settings.flow }),
           ),
           (profile) => done(null, profile),
           (error) => done(error),
@@ -246,19 +342,24 @@ export class WeChatStrategy extends OAuth2Strategy {
   }
 
   /** Rewrites passport-oauth2's generic authorize link into WeChat's exact format. */
-  private toWeChatAuthorizeURL(location: string): string {
+  private toWeChatAuthorizeURL(location: string, app: WeChatAppSettings): string {
     const generic = new URL(location);
-    const base = this._settings.authorizationURL;
     const redirectURI = generic.searchParams.get('redirect_uri');
     if (!redirectURI) {
       throw new WeChatOptionsError('WeChatStrategy needs a callbackURL (in its options or in passport.authenticate options).');
     }
-    const own = new Set(['appid', 'client_id', 'redirect_uri', 'response_type', 'scope', 'state', ...new URL(base).searchParams.keys()]);
-    const extra = [...generic.searchParams].filter(([key]) => !own.has(key));
-    return buildAuthorizeURL(base, {
-      appid: this._settings.appId,
+    const scope = generic.searchParams.get('scope') ?? app.scope;
+    if (scope.split(',').includes('snsapi_login') !== (app.flow === 'website')) {
+      throw new WeChatOptionsError(`scope "${scope}" does not fit the ${app.flow} login.`);
+    }
+    const own = new Set(['appid', 'client_id', 'redirect_uri', 'response_type', 'scope', 'state', ...new URL(app.authorizationURL).searchParams.keys()]);
+    const extra: Array<[string, string]> = [...generic.searchParams].filter(([key]) => !own.has(key));
+    if (app.flow === 'website' && this._settings.qrLang) extra.push(['lang', this._settings.qrLang]);
+    if (app.flow === 'official-account' && app.forcePopup) extra.push(['forcePopup', 'true']);
+    return buildAuthorizeURL(app.authorizationURL, {
+      appid: app.appId,
       redirectURI,
-      scope: generic.searchParams.get('scope') ?? this._settings.scope,
+      scope,
       state: generic.searchParams.get('state') ?? undefined,
       extra,
     });
@@ -277,6 +378,14 @@ export class WeChatStrategy extends OAuth2Strategy {
     }
     this.error(cause instanceof Error ? cause : new Error(String(cause)));
   }
+}
+
+// NOTE: WeChat's in-app browser says "MicroMessenger" in its User-Agent (also on PC WeChat);
+// WeCom ("wxwork") says it too but cannot use an Official Account login (wechat-api.md §12.3).
+/** Whether a User-Agent is WeChat's own browser. Pure. */
+export function isInsideWeChat(userAgent: string | string[] | undefined): boolean {
+  const ua = Array.isArray(userAgent) ? userAgent.join(' ') : (userAgent ?? '');
+  return /MicroMessenger/i.test(ua) && !/wxwork/i.test(ua);
 }
 
 /** The alias other Passport strategies export. */

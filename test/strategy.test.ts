@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import type { Request } from 'express';
 import nock from 'nock';
@@ -382,13 +384,24 @@ describe('logins that do not end in success', () => {
   });
 
   it('errors with WECHAT_TIMEOUT when WeChat does not answer within the timeout', async () => {
-    api().get('/sns/oauth2/access_token').query(true).delay(2_000).reply(200, tokenBody(), TEXT);
-    const strategy = new WeChatStrategy(options({ timeout: 100 }), (_a, _r, p, d) => d(null, p));
-    const outcome = await authenticate(strategy, callback());
-    expect(outcome).toMatchObject({ action: 'error', error: { code: 'WECHAT_TIMEOUT' } });
-    expectNoSecrets((outcome as { error: Error }).error);
-    nock.abortPendingRequests();
-    nock.cleanAll(); // the aborted request never consumed its delayed reply
+    // A real socket that accepts the request and never answers (nock's delayed replies and
+    // undici's abort do not mix).
+    const silent = http.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    nock.enableNetConnect('127.0.0.1');
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const strategy = new WeChatStrategy(options({ timeout: 100, tokenURL: `http://127.0.0.1:${port}/sns/oauth2/access_token` }), (_a, _r, p, d) =>
+        d(null, p),
+      );
+      const outcome = await authenticate(strategy, callback());
+      expect(outcome).toMatchObject({ action: 'error', error: { code: 'WECHAT_TIMEOUT' } });
+      expectNoSecrets((outcome as { error: Error }).error);
+    } finally {
+      nock.disableNetConnect();
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('errors when userinfo rejects the access token', async () => {
@@ -484,7 +497,10 @@ describe('constructing the strategy', () => {
     [{ clientID: ` ${APPID}` }, /white space/],
     [{ lang: 'zh-CN' }, /"zh_CN", "zh_TW" or "en"/],
     [{ qrLang: 'zh_CN' }, /"cn" or "en"/],
-    [{ scope: 'snsapi_base' }, /only grants snsapi_login/],
+    [{ scope: 'snsapi_base', authorizationURL: 'https://open.weixin.qq.com/connect/qrconnect' }, /only grants snsapi_login/],
+    [{ authorizationURL: 'https://open.weixin.qq.com/connect/oauth2/authorize' }, /snsapi_base or snsapi_userinfo there/],
+    [{ scope: ['snsapi_login', 'snsapi_base'] }, /mixes website/],
+    [{ forcePopup: true }, /forcePopup only applies to Official Account/],
     [{ timeout: 0 }, /timeout/],
     [{ tokenURL: 'api.weixin.qq.com/sns' }, /absolute URL/],
     [{ dispatcher: {} }, /undici Dispatcher/],
