@@ -3,12 +3,17 @@
  *
  * @packageDocumentation
  */
-export { WeChatStrategy, Strategy, resolveCallbackURL } from './strategy.js';
-export type { WeChatAuthenticateOptions, WeChatFailureInfo } from './strategy.js';
+export { WeChatStrategy, Strategy, isInsideWeChat, resolveCallbackURL } from './strategy.js';
+export type { WeChatAuthenticateOptions, WeChatFailureInfo, WeChatFlowOptions } from './strategy.js';
+export { buildWxLoginOptions } from './wxlogin.js';
+export type { WxLoginOptions, WxLoginStyle } from './wxlogin.js';
 export type {
   SkipUserProfile,
   VerifyCallback,
   WeChatCredentials,
+  WeChatFlow,
+  WeChatOfficialAccountOptions,
+  WeChatOfficialAccountScope,
   WeChatStrategyOptions,
   WeChatStrategyOptionsWithRequest,
   WeChatVerifyFunction,
@@ -18,7 +23,7 @@ export type {
 } from './options.js';
 export { parseProfile, profileFromToken } from './profile.js';
 export type { WeChatIdentity, WeChatProfile } from './profile.js';
-export { buildAuthorizeURL, QR_CONNECT_URL } from './authorize.js';
+export { buildAuthorizeURL, OFFICIAL_ACCOUNT_AUTHORIZE_URL, QR_CONNECT_URL } from './authorize.js';
 export type { AuthorizeURLParams, WeChatQRLang } from './authorize.js';
 export { DEFAULT_ENDPOINTS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS } from './client.js';
 export type { Dispatcher, WeChatEndpoints, WeChatTokenResponse, WeChatUserInfoLang } from './client.js';
