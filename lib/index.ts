@@ -5,6 +5,8 @@
  */
 export { WeChatStrategy, Strategy, isInsideWeChat, resolveCallbackURL } from './strategy.js';
 export type { WeChatAuthenticateOptions, WeChatFailureInfo, WeChatFlowOptions } from './strategy.js';
+export { MemoryCallbackStore, callbackKey } from './duplicates.js';
+export type { WeChatCallbackStore, WeChatDuplicateCallbackOptions } from './duplicates.js';
 export { buildWxLoginOptions } from './wxlogin.js';
 export type { WxLoginOptions, WxLoginStyle } from './wxlogin.js';
 export type {

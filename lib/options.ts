@@ -14,6 +14,7 @@ import {
   type WeChatTokenResponse,
   type WeChatUserInfoLang,
 } from './client.js';
+import type { WeChatCallbackStore, WeChatDuplicateCallbackOptions } from './duplicates.js';
 import { WeChatOptionsError } from './errors.js';
 import type { WeChatProfile } from './profile.js';
 
@@ -75,6 +76,12 @@ interface WeChatStrategyOptionsBase {
   skipUserProfile?: SkipUserProfile | undefined;
   /** Trust `X-Forwarded-Proto`/`X-Forwarded-Host` when resolving a relative `callbackURL`. */
   proxy?: boolean | undefined;
+  /**
+   * When WeChat delivers the same callback twice, let the second request end as the first did
+   * instead of failing with 40163. On by default with an in-memory store; pass a shared `store`
+   * for several instances, or `false` to turn it off.
+   */
+  duplicateCallbacks?: false | WeChatDuplicateCallbackOptions | undefined;
   /** Language of `sns/userinfo` texts. Omitted by default (WeChat then uses `zh_CN`). */
   lang?: WeChatUserInfoLang | undefined;
   /** Language of the QR login page: `'cn'` (WeChat's default) or `'en'`. */
@@ -155,6 +162,7 @@ export interface WeChatSettings {
   dispatcher: Dispatcher | undefined;
   skipUserProfile: SkipUserProfile;
   trustProxy: boolean;
+  duplicates: false | { store: WeChatCallbackStore | undefined; ttlSeconds: number; waitMs: number };
 }
 
 const USERINFO_LANGS: readonly string[] = ['zh_CN', 'zh_TW', 'en'];
@@ -210,6 +218,24 @@ export function resolveSettings(options: unknown, verify: unknown): WeChatSettin
     dispatcher: dispatcherOf(o.dispatcher),
     skipUserProfile: skipOf(o.skipUserProfile),
     trustProxy: o.proxy === true,
+    duplicates: duplicatesOf(o.duplicateCallbacks, positiveInteger(o, 'timeout') ?? DEFAULT_TIMEOUT_MS),
+  };
+}
+
+function duplicatesOf(value: unknown, timeout: number): WeChatSettings['duplicates'] {
+  if (value === false) return false;
+  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+    throw new WeChatOptionsError('duplicateCallbacks must be false or { store, ttlSeconds, waitMs }.');
+  }
+  const o = (value ?? {}) as Record<string, unknown>;
+  const store = o.store;
+  if (store !== undefined && !['claim', 'set', 'get'].every((m) => typeof (store as Record<string, unknown>)[m] === 'function')) {
+    throw new WeChatOptionsError('duplicateCallbacks.store needs claim(key, value, ttl), set(key, value, ttl) and get(key) methods.');
+  }
+  return {
+    store: store as WeChatCallbackStore | undefined,
+    ttlSeconds: positiveInteger(o, 'ttlSeconds', 'duplicateCallbacks.') ?? 60,
+    waitMs: positiveInteger(o, 'waitMs', 'duplicateCallbacks.') ?? timeout * 2 + 1000,
   };
 }
 
@@ -307,11 +333,11 @@ function oneOf(o: Record<string, unknown>, name: string, allowed: readonly strin
   return value;
 }
 
-function positiveInteger(o: Record<string, unknown>, name: string): number | undefined {
+function positiveInteger(o: Record<string, unknown>, name: string, prefix = ''): number | undefined {
   const value = o[name];
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new WeChatOptionsError(`${name} must be a positive whole number.`);
+    throw new WeChatOptionsError(`${prefix}${name} must be a positive whole number.`);
   }
   return value;
 }

@@ -7,6 +7,7 @@ import type { Request } from 'express';
 import OAuth2Strategy from 'passport-oauth2';
 import { buildAuthorizeURL } from './authorize.js';
 import { WeChatClient, type WeChatTokenResponse } from './client.js';
+import { MemoryCallbackStore, callbackKey, parseRecord, sessionTag, type CallbackRecord, type WeChatCallbackStore } from './duplicates.js';
 import { flowOfState, prefixedStore, prefixOf, type FlowStateStore } from './state.js';
 import { buildWxLoginOptions, type WxLoginOptions, type WxLoginStyle } from './wxlogin.js';
 import { WeChatCodeError, WeChatError, WeChatOptionsError } from './errors.js';
@@ -28,7 +29,7 @@ import { parseProfile, profileFromToken, type WeChatIdentity, type WeChatProfile
 /** Why a login ended in Passport's `fail()`: the `info` your failure handler receives. */
 export interface WeChatFailureInfo {
   message: string;
-  code: 'WECHAT_DECLINED' | 'WECHAT_MALFORMED_CODE' | 'WECHAT_INVALID_CODE' | 'WECHAT_SNAPSHOT_USER';
+  code: 'WECHAT_DECLINED' | 'WECHAT_MALFORMED_CODE' | 'WECHAT_INVALID_CODE' | 'WECHAT_SNAPSHOT_USER' | 'WECHAT_DUPLICATE_CALLBACK';
   errcode?: number;
 }
 
@@ -76,8 +77,20 @@ const MALFORMED_CODE: WeChatFailureInfo = {
   code: 'WECHAT_MALFORMED_CODE',
   message: 'The WeChat login callback carried a malformed code. Please log in again.',
 };
+const DUPLICATE_UNFINISHED: WeChatFailureInfo = {
+  code: 'WECHAT_DUPLICATE_CALLBACK',
+  message: 'This WeChat login was already being completed by another request, which did not succeed. Please log in again.',
+};
 // WeChat codes are ~32 printable characters; anything else never came from WeChat.
 const PLAUSIBLE_CODE = /^[\x21-\x7e]{1,512}$/;
+
+/** @internal A callback this request claimed in the callback store. */
+interface Claim {
+  store: WeChatCallbackStore;
+  key: string;
+  ttlSeconds: number;
+  session: string;
+}
 
 /** @internal One configured WeChat app, ready to log users in. */
 interface WeChatApp {
@@ -119,6 +132,8 @@ export class WeChatStrategy extends OAuth2Strategy {
   readonly _settings: WeChatSettings;
   /** @internal The top-level app first, the Official Account second. */
   readonly _apps: readonly WeChatApp[];
+  /** @internal Where callbacks are claimed; undefined when duplicate handling is off. */
+  readonly _callbackStore: WeChatCallbackStore | undefined;
 
   constructor(options: WeChatStrategyOptions, verify: WeChatVerifyFunction);
   constructor(options: WeChatStrategyOptions, verify: WeChatVerifyFunctionWithParams);
@@ -164,6 +179,7 @@ export class WeChatStrategy extends OAuth2Strategy {
       return { settings: app, client, oauth2, stateStore: prefixedStore(store, several ? prefixOf(app.flow) : '') };
     });
     this._oauth2 = this._apps[0]?.oauth2 as unknown as OAuth2Strategy['_oauth2'];
+    this._callbackStore = settings.duplicates ? (settings.duplicates.store ?? new MemoryCallbackStore()) : undefined;
   }
 
   /**
@@ -182,8 +198,23 @@ export class WeChatStrategy extends OAuth2Strategy {
       const app = code === undefined ? this.appForLogin(req, options.flow) : this.appForCallback(req);
       if (!app) return this.fail({ message: 'Invalid authorization request state.' }, 403);
       const callbackURL = resolveCallbackURL(req, options.callbackURL ?? this._settings.callbackURL, this._settings.trustProxy);
-      const attempt = this.beginAttempt(app);
-      OAuth2Strategy.prototype.authenticate.call(attempt, req, { ...options, callbackURL, scope: options.scope ?? app.settings.scope });
+      const run = (claim?: Claim): void => {
+        try {
+          const attempt = this.beginAttempt(app, claim);
+          OAuth2Strategy.prototype.authenticate.call(attempt, req, { ...options, callbackURL, scope: options.scope ?? app.settings.scope });
+        } catch (error) {
+          this.error(error instanceof Error ? error : new Error(String(error)));
+        }
+      };
+      const session = sessionTag(req as Request & { sessionID?: unknown });
+      if (code === undefined || !this._callbackStore || !this._settings.duplicates || session === undefined) return run();
+      const { store, ttlSeconds } = { store: this._callbackStore, ttlSeconds: this._settings.duplicates.ttlSeconds };
+      const claim: Claim = { store, ttlSeconds, session, key: callbackKey(app.settings.appId, code, firstParam(req, 'state') ?? '') };
+      store.claim(claim.key, JSON.stringify({ status: 'pending', session } satisfies CallbackRecord), ttlSeconds).then(
+        (claimed) => (claimed ? run(claim) : this.replay(claim, (req as { user?: unknown }).user)),
+        // The store is down: log in without duplicate protection rather than not at all.
+        () => run(),
+      );
     } catch (error) {
       this.error(error instanceof Error ? error : new Error(String(error)));
     }
@@ -257,6 +288,42 @@ export class WeChatStrategy extends OAuth2Strategy {
     });
   }
 
+  /**
+   * A duplicate of a callback another request claimed: wait for that request, then end the same
+   * way (same user and info, or the same failure) without a second code exchange.
+   *
+   * Only the session that started the login may replay its outcome. Passport gives a session a
+   * new id when it logs the user in, so a duplicate that arrives after the first succeeded comes
+   * with the new session, already holding that user: it succeeds with the session's own user. Any
+   * other session — someone replaying a leaked callback URL — fails like a forged state.
+   */
+  private replay(claim: Claim, sessionUser: unknown): void {
+    const waitMs = this._settings.duplicates ? this._settings.duplicates.waitMs : 0;
+    const deadline = Date.now() + waitMs;
+    const poll = (): void => {
+      claim.store.get(claim.key).then(
+        (value) => {
+          const record = parseRecord(value);
+          if (record?.status === 'pending' && Date.now() < deadline) {
+            setTimeout(poll, 50);
+            return;
+          }
+          if (record && record.session !== claim.session) {
+            if (record.status === 'success' && sessionUser) return this.success(sessionUser as Express.User, record.info as object);
+            return this.fail({ message: 'Invalid authorization request state.' }, 403);
+          }
+          if (record?.status === 'success') return this.success(record.user as Express.User, record.info as object);
+          if (record?.status === 'fail') return this.fail(record.challenge as object, record.httpStatus);
+          this.fail({ ...DUPLICATE_UNFINISHED }, 401);
+        },
+        () => this.fail({ ...DUPLICATE_UNFINISHED }, 401),
+      ).catch(() => {
+        // The host already answered this request; nothing left to tell it.
+      });
+    };
+    poll();
+  }
+
   /** @internal Another instance of passport-oauth2's own store class, under another session key. */
   private storeWithKey(key: string): OAuth2Strategy.StateStore {
     const StoreClass = this._stateStore.constructor as new (options: { key: string }) => OAuth2Strategy.StateStore;
@@ -290,12 +357,32 @@ export class WeChatStrategy extends OAuth2Strategy {
    * login learns — the token response — lives in this closure, never on the shared instance,
    * so interleaved logins cannot see each other's users.
    */
-  private beginAttempt(app: WeChatApp): this {
+  private beginAttempt(app: WeChatApp, claim?: Claim): this {
     const attempt = Object.create(this) as this;
     let token: WeChatTokenResponse | undefined;
+    // With a claim, the outcome is stored before it is sent, so a duplicate can end the same way.
+    const finish = (record: CallbackRecord, end: () => void): void => {
+      if (!claim) return end();
+      let value: string;
+      try {
+        value = JSON.stringify(record);
+      } catch {
+        value = JSON.stringify({ status: 'error', session: claim.session } satisfies CallbackRecord);
+      }
+      const settleEnd = () => {
+        try {
+          end();
+        } catch {
+          // The host already answered this request (e.g. headers sent); nothing left to tell it.
+        }
+      };
+      claim.store.set(claim.key, value, claim.ttlSeconds).then(settleEnd, settleEnd);
+    };
+    const fail = (challenge: object, status?: number): void =>
+      finish({ status: 'fail', session: claim?.session ?? '', challenge, httpStatus: status }, () => this.fail(challenge, status));
     const report = (error: unknown): void => {
       try {
-        this.endWithError(error);
+        this.endWithError(error, fail, (cause) => finish({ status: 'error', session: claim?.session ?? '' }, () => this.error(cause)));
       } catch {
         // The host already answered this request (e.g. headers sent); nothing left to tell it.
       }
@@ -305,7 +392,7 @@ export class WeChatStrategy extends OAuth2Strategy {
       settle(
         app.client.exchangeCode(code),
         (response) => {
-          if (response.is_snapshotuser === 1) return this.fail({ ...SNAPSHOT_USER }, 401);
+          if (response.is_snapshotuser === 1) return fail({ ...SNAPSHOT_USER }, 401);
           token = response;
           callback(null, response.access_token, response.refresh_token, response);
         },
@@ -316,6 +403,9 @@ export class WeChatStrategy extends OAuth2Strategy {
     Object.assign(attempt, {
       _oauth2: oauth2,
       _stateStore: app.stateStore,
+      success: (user: Express.User, info?: object) =>
+        finish({ status: 'success', session: claim?.session ?? '', user, info }, () => this.success(user, info)),
+      fail,
       error: report,
       redirect: (location: string, status?: number) => {
         try {
@@ -366,7 +456,7 @@ export class WeChatStrategy extends OAuth2Strategy {
   }
 
   /** A rejected code is the user's failure (failureRedirect applies); anything else is an error. */
-  private endWithError(error: unknown): void {
+  private endWithError(error: unknown, fail: (info: WeChatFailureInfo, status: number) => void, fatal: (error: Error) => void): void {
     const cause = error instanceof OAuth2Strategy.InternalOAuthError && error.oauthError instanceof WeChatError ? error.oauthError : error;
     if (cause instanceof WeChatCodeError) {
       const info: WeChatFailureInfo = {
@@ -374,9 +464,9 @@ export class WeChatStrategy extends OAuth2Strategy {
         message: 'WeChat rejected the login code: it was invalid, expired or already used. Please log in again.',
         errcode: cause.errcode,
       };
-      return this.fail(info, 401);
+      return fail(info, 401);
     }
-    this.error(cause instanceof Error ? cause : new Error(String(cause)));
+    fatal(cause instanceof Error ? cause : new Error(String(cause)));
   }
 }
 

@@ -1,0 +1,128 @@
+/**
+ * Duplicate callbacks. WeChat sometimes delivers the same callback twice (a double redirect, a
+ * refresh in WeChat's browser); the second code exchange then fails with 40163 although the first
+ * logged the user in (wechat-api.md §1.3). The first request claims the callback in a store; a
+ * second one with the same code, state and session waits for the first and ends the same way.
+ */
+import { createHash } from 'node:crypto';
+
+/**
+ * Where claimed callbacks are kept for a short while. One instance: the default in-memory store.
+ * Several instances: a shared store, e.g. Redis (`SET key value NX EX ttl` for `claim`).
+ */
+export interface WeChatCallbackStore {
+  /** Stores `value` under `key` for `ttlSeconds` only if `key` is absent; resolves whether it did. */
+  claim(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /** Stores `value` under `key` for `ttlSeconds`, replacing what is there. */
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Reads `key`; `null` or `undefined` when absent or expired. */
+  get(key: string): Promise<string | null | undefined>;
+}
+
+/** Options of duplicate-callback handling. */
+export interface WeChatDuplicateCallbackOptions {
+  /** Where claims live; default a {@link MemoryCallbackStore} of this strategy. Share one across instances. */
+  store?: WeChatCallbackStore | undefined;
+  /** How long a callback is remembered, in seconds. Default 60. */
+  ttlSeconds?: number | undefined;
+  /** How long a duplicate waits for the first request to finish, in ms. Default: twice the WeChat timeout, plus 1 s. */
+  waitMs?: number | undefined;
+}
+
+/** @internal What a store holds for one callback. */
+export type CallbackRecord = { session: string } & (
+  | { status: 'pending' }
+  | { status: 'success'; user: unknown; info: unknown }
+  | { status: 'fail'; challenge: unknown; httpStatus: number | undefined }
+  | { status: 'error' }
+);
+
+/**
+ * The in-memory store of one process: bounded in time (entries expire) and in size (the oldest
+ * entries go first beyond `maxEntries`).
+ */
+export class MemoryCallbackStore implements WeChatCallbackStore {
+  readonly #entries = new Map<string, { value: string; expires: number }>();
+  readonly #maxEntries: number;
+  readonly #now: () => number;
+
+  constructor(options: { maxEntries?: number; now?: () => number } = {}) {
+    this.#maxEntries = options.maxEntries ?? 10_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** How many callbacks are remembered now (expired ones are dropped first). */
+  get size(): number {
+    this.#sweep();
+    return this.#entries.size;
+  }
+
+  async claim(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    if ((await this.get(key)) !== undefined) return false;
+    await this.set(key, value, ttlSeconds);
+    return true;
+  }
+
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    this.#entries.delete(key);
+    this.#entries.set(key, { value, expires: this.#now() + ttlSeconds * 1000 });
+    this.#sweep();
+    while (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done) break;
+      this.#entries.delete(oldest.value);
+    }
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expires <= this.#now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  // Entries are kept in insertion order with equal TTLs in practice, so expired ones lead.
+  #sweep(): void {
+    const now = this.#now();
+    for (const [key, entry] of this.#entries) {
+      if (entry.expires > now) break;
+      this.#entries.delete(key);
+    }
+  }
+}
+
+/** The store key of a callback: a hash, so no code or state is ever stored in clear. Pure. */
+export function callbackKey(appid: string, code: string, state: string): string {
+  return `wechat:callback:${sha256(`${appid}\u0000${code}\u0000${state}`)}`;
+}
+
+/**
+ * A hash of the request's session id (express-session's `req.sessionID`, @fastify/session's
+ * `req.session.sessionId`). Undefined when the host exposes none: duplicate handling is then
+ * skipped, since a duplicate could not be told from a replay by someone else.
+ */
+export function sessionTag(req: { sessionID?: unknown; session?: unknown }): string | undefined {
+  const fromSession = typeof req.session === 'object' && req.session !== null ? (req.session as { sessionId?: unknown }).sessionId : undefined;
+  const id = typeof req.sessionID === 'string' ? req.sessionID : fromSession;
+  return typeof id === 'string' && id !== '' ? sha256(id) : undefined;
+}
+
+/** Parses a stored record; undefined for anything unreadable. Pure. */
+export function parseRecord(value: string | null | undefined): CallbackRecord | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const record = JSON.parse(value) as CallbackRecord;
+    return typeof record === 'object' && record !== null && typeof record.status === 'string' && typeof record.session === 'string'
+      ? record
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,184 @@
+/**
+ * WeChat sometimes delivers the same callback twice. The second request must end as the first
+ * did (same user, success) instead of failing on a used code — and must never let another
+ * browser ride on someone's login.
+ */
+import express from 'express';
+import session from 'express-session';
+import { Passport } from 'passport';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryCallbackStore, WeChatStrategy, callbackKey, type WeChatCallbackStore, type WeChatStrategyOptions } from '../lib/index.js';
+import { DEMO_WEBSITE_APP, WeChatEmulator } from '../lib/testing/index.js';
+
+let emulator: WeChatEmulator;
+
+beforeAll(async () => {
+  emulator = await WeChatEmulator.start();
+});
+afterEach(() => emulator.reset());
+afterAll(() => emulator.close());
+
+function buildApp(extra: Partial<WeChatStrategyOptions> = {}) {
+  const passport = new Passport();
+  passport.use(
+    new WeChatStrategy(
+      {
+        ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid),
+        callbackURL: 'http://localhost:3000/auth/wechat/callback',
+        ...extra,
+      } as WeChatStrategyOptions,
+      (_accessToken, _refreshToken, profile, done) => done(null, { id: profile.id, name: profile.displayName }),
+    ),
+  );
+  passport.serializeUser((user, done) => done(null, JSON.stringify(user)));
+  passport.deserializeUser((json: string, done) => done(null, JSON.parse(json) as Express.User));
+  const app = express();
+  app.use(session({ secret: 'test', resave: false, saveUninitialized: false }));
+  app.use(passport.session());
+  app.get('/auth/wechat', passport.authenticate('wechat'));
+  app.get('/auth/wechat/callback', passport.authenticate('wechat', { failureRedirect: '/failed', failureMessage: true }), (_req, res) =>
+    res.redirect('/me'),
+  );
+  app.get('/me', (req, res) => {
+    res.json({ user: req.user ?? null });
+  });
+  app.get('/failed', (req, res) => {
+    res.json({ messages: (req.session as unknown as { messages?: string[] }).messages ?? [] });
+  });
+  return app;
+}
+
+async function callbackPath(agent: ReturnType<typeof request.agent>, user = 'alice'): Promise<string> {
+  const start = await agent.get('/auth/wechat').expect(302);
+  const outcome = emulator.authorize(start.headers.location as string, { user });
+  if (outcome.type !== 'redirect') throw new Error(outcome.type);
+  const url = new URL(outcome.location);
+  return url.pathname + url.search;
+}
+
+const tokenCalls = () => emulator.calls.filter((call) => call.endpoint === 'access_token').length;
+
+describe('the same callback delivered twice', () => {
+  it('logs the user in on both requests when they arrive at once, with one code exchange', async () => {
+    const agent = request.agent(buildApp());
+    const path = await callbackPath(agent);
+    emulator.setLatency({ minMs: 100, maxMs: 150 }); // the first is still exchanging when the second arrives
+    const [first, second] = await Promise.all([agent.get(path), agent.get(path)]);
+    expect([first.status, second.status]).toEqual([302, 302]);
+    expect([first.headers.location, second.headers.location]).toEqual(['/me', '/me']);
+    expect(tokenCalls()).toBe(1);
+    expect((await agent.get('/me')).body.user).toEqual({ id: emulator.unionidFor('alice'), name: 'Alice 🐼' });
+  });
+
+  it('logs the user in again when the duplicate comes after the first finished', async () => {
+    const agent = request.agent(buildApp());
+    const path = await callbackPath(agent);
+    await agent.get(path).expect(302).expect('location', '/me');
+    await agent.get(path).expect(302).expect('location', '/me');
+    expect(tokenCalls()).toBe(1);
+    expect((await agent.get('/me')).body.user.id).toBe(emulator.unionidFor('alice'));
+  });
+
+  it('ends a duplicate of a failed login in the same failure', async () => {
+    const agent = request.agent(buildApp());
+    const path = await callbackPath(agent);
+    emulator.failNext('access_token', { errcode: 40029 });
+    await agent.get(path).expect(302).expect('location', '/failed');
+    await agent.get(path).expect(302).expect('location', '/failed');
+    expect(tokenCalls()).toBe(1);
+    const messages = (await agent.get('/failed')).body.messages as string[];
+    expect(messages).toHaveLength(2);
+    expect(new Set(messages).size).toBe(1);
+  });
+
+  it('fails the duplicate with a used code when duplicate handling is turned off', async () => {
+    const agent = request.agent(buildApp({ duplicateCallbacks: false }));
+    const path = await callbackPath(agent);
+    await agent.get(path).expect(302).expect('location', '/me');
+    await agent.get(path).expect(302).expect('location', '/failed');
+  });
+
+  it('never lets another browser replay someone\'s callback', async () => {
+    const app = buildApp();
+    const victim = request.agent(app);
+    const attacker = request.agent(app);
+    const path = await callbackPath(victim);
+    await callbackPath(attacker); // the attacker has a session of his own, with another state
+    await victim.get(path).expect(302).expect('location', '/me');
+    await attacker.get(path).expect(302).expect('location', '/failed');
+    expect((await attacker.get('/me')).body.user).toBeNull();
+    expect(tokenCalls()).toBe(1);
+  });
+
+  it('leaves a browser logged in as someone else as that someone when it replays another user\'s callback', async () => {
+    const app = buildApp();
+    const alice = request.agent(app);
+    const bob = request.agent(app);
+    await bob.get(await callbackPath(bob, 'bob')).expect(302).expect('location', '/me');
+    const alicePath = await callbackPath(alice, 'alice');
+    await alice.get(alicePath).expect(302).expect('location', '/me');
+    await bob.get(alicePath).expect(302);
+    expect((await bob.get('/me')).body.user.name).toBe('Bob');
+    expect((await alice.get('/me')).body.user.name).toBe('Alice 🐼');
+  });
+
+  it('still logs users in when the callback store is down', async () => {
+    const broken: WeChatCallbackStore = {
+      claim: () => Promise.reject(new Error('store unreachable')),
+      set: () => Promise.reject(new Error('store unreachable')),
+      get: () => Promise.reject(new Error('store unreachable')),
+    };
+    const agent = request.agent(buildApp({ duplicateCallbacks: { store: broken } }));
+    await agent.get(await callbackPath(agent)).expect(302).expect('location', '/me');
+  });
+
+  it('keeps only hashes in the store: no code, state or session id', async () => {
+    const seen: string[] = [];
+    const memory = new MemoryCallbackStore();
+    const recording: WeChatCallbackStore = {
+      claim: (key, value, ttl) => (seen.push(key, value), memory.claim(key, value, ttl)),
+      set: (key, value, ttl) => (seen.push(key, value), memory.set(key, value, ttl)),
+      get: (key) => memory.get(key),
+    };
+    const agent = request.agent(buildApp({ duplicateCallbacks: { store: recording } }));
+    const path = await callbackPath(agent);
+    await agent.get(path).expect(302);
+    const query = new URL(path, 'http://x').searchParams;
+    const stored = seen.join('\n');
+    expect(stored).not.toContain(query.get('code'));
+    expect(stored).not.toContain(query.get('state'));
+    expect(stored).not.toMatch(/connect\.sid|s%3A/);
+    expect(seen[0]).toMatch(/^wechat:callback:[0-9a-f]{64}$/);
+  });
+});
+
+describe('MemoryCallbackStore', () => {
+  it('forgets entries after their time to live', async () => {
+    let now = 1_000_000;
+    const store = new MemoryCallbackStore({ now: () => now });
+    expect(await store.claim('k', 'v', 60)).toBe(true);
+    expect(await store.claim('k', 'w', 60)).toBe(false);
+    now += 60_001;
+    expect(await store.get('k')).toBeUndefined();
+    expect(await store.claim('k', 'w', 60)).toBe(true);
+  });
+
+  it('holds at most maxEntries, dropping the oldest', async () => {
+    const store = new MemoryCallbackStore({ maxEntries: 100 });
+    for (let i = 0; i < 1_000; i++) await store.set(`k${i}`, 'v', 60);
+    expect(store.size).toBe(100);
+    expect(await store.get('k0')).toBeUndefined();
+    expect(await store.get('k999')).toBe('v');
+  });
+
+  it('keys differ per app, code and state', () => {
+    const keys = new Set([
+      callbackKey('wx1', 'code', 'state'),
+      callbackKey('wx2', 'code', 'state'),
+      callbackKey('wx1', 'code2', 'state'),
+      callbackKey('wx1', 'code', 'state2'),
+    ]);
+    expect(keys.size).toBe(4);
+  });
+});
