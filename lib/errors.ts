@@ -31,7 +31,8 @@ export type WeChatErrorCode =
   | 'WECHAT_SYSTEM_BUSY'
   | 'WECHAT_API_ERROR';
 
-interface WeChatErrorInit {
+/** What every WeChatError is built from. */
+export interface WeChatErrorInit {
   code: WeChatErrorCode;
   retryable?: boolean;
   errcode?: number;

@@ -17,6 +17,7 @@ export type {
   WeChatOfficialAccountOptions,
   WeChatOfficialAccountScope,
   WeChatStrategyOptions,
+  WeChatStrategyOptionsBase,
   WeChatStrategyOptionsWithRequest,
   WeChatVerifyFunction,
   WeChatVerifyFunctionWithParams,
@@ -40,4 +41,4 @@ export {
   WeChatTokenError,
   errorFromErrcode,
 } from './errors.js';
-export type { WeChatEndpoint, WeChatErrorCode } from './errors.js';
+export type { WeChatEndpoint, WeChatErrorCode, WeChatErrorInit } from './errors.js';

@@ -48,7 +48,8 @@ export type WeChatOfficialAccountOptions = WeChatCredentials & {
   authorizationURL?: string | undefined;
 };
 
-interface WeChatStrategyOptionsBase {
+/** The options every WeChatStrategy takes, whatever its credentials and verify form. */
+export interface WeChatStrategyOptionsBase {
   /** Where WeChat sends the user back. Absolute (recommended) or relative to the request's host. */
   callbackURL?: string | undefined;
   /**
@@ -122,17 +123,20 @@ export type WeChatVerifyFunctionWithParams = (
   profile: WeChatProfile,
   done: VerifyCallback,
 ) => void;
-/** `verify(req, accessToken, refreshToken, profile, done)` with `passReqToCallback: true`. */
-export type WeChatVerifyFunctionWithRequest = (
-  req: Request,
+/**
+ * `verify(req, accessToken, refreshToken, profile, done)` with `passReqToCallback: true`. `Req` is
+ * the host's request type (Express's by default; e.g. `FastifyRequest` with @fastify/passport).
+ */
+export type WeChatVerifyFunctionWithRequest<Req = Request> = (
+  req: Req,
   accessToken: string,
   refreshToken: string,
   profile: WeChatProfile,
   done: VerifyCallback,
 ) => void;
 /** `verify(req, accessToken, refreshToken, params, profile, done)` with `passReqToCallback: true`. */
-export type WeChatVerifyFunctionWithRequestAndParams = (
-  req: Request,
+export type WeChatVerifyFunctionWithRequestAndParams<Req = Request> = (
+  req: Req,
   accessToken: string,
   refreshToken: string,
   params: WeChatTokenResponse,

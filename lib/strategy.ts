@@ -38,7 +38,7 @@ export interface WeChatAuthenticateOptions extends WeChatFlowOptions {
   callbackURL?: string;
   scope?: string | string[];
   /** App state to carry through the login, kept in the session by the state store (needs `store: true`). */
-  state?: unknown;
+  state?: string;
   [option: string]: unknown;
 }
 
@@ -121,7 +121,7 @@ export interface WeChatFlowOptions {
  * }));
  * ```
  */
-export class WeChatStrategy extends OAuth2Strategy {
+export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
   /** @internal */
   declare _oauth2: OAuth2Strategy['_oauth2'];
   /** @internal passport-oauth2's store, built from the `state`/`store` options. */
@@ -137,15 +137,15 @@ export class WeChatStrategy extends OAuth2Strategy {
 
   constructor(options: WeChatStrategyOptions, verify: WeChatVerifyFunction);
   constructor(options: WeChatStrategyOptions, verify: WeChatVerifyFunctionWithParams);
-  constructor(options: WeChatStrategyOptionsWithRequest, verify: WeChatVerifyFunctionWithRequest);
-  constructor(options: WeChatStrategyOptionsWithRequest, verify: WeChatVerifyFunctionWithRequestAndParams);
+  constructor(options: WeChatStrategyOptionsWithRequest, verify: WeChatVerifyFunctionWithRequest<Req>);
+  constructor(options: WeChatStrategyOptionsWithRequest, verify: WeChatVerifyFunctionWithRequestAndParams<Req>);
   constructor(
     options: WeChatStrategyOptions | WeChatStrategyOptionsWithRequest,
     verify:
       | WeChatVerifyFunction
       | WeChatVerifyFunctionWithParams
-      | WeChatVerifyFunctionWithRequest
-      | WeChatVerifyFunctionWithRequestAndParams,
+      | WeChatVerifyFunctionWithRequest<Req>
+      | WeChatVerifyFunctionWithRequestAndParams<Req>,
   ) {
     const { appSecrets, ...settings } = resolveSettings(options, verify);
     const [primary] = settings.apps as [WeChatAppSettings];
@@ -480,6 +480,16 @@ export function isInsideWeChat(userAgent: string | string[] | undefined): boolea
 
 /** The alias other Passport strategies export. */
 export { WeChatStrategy as Strategy };
+
+// What passport.authenticate('wechat', { … }) accepts on top of Passport's own options.
+declare module 'passport' {
+  interface AuthenticateOptions {
+    /** Overrides the strategy's callbackURL for this call. */
+    callbackURL?: string | undefined;
+    /** Forces the website or the Official Account login for this call. */
+    flow?: WeChatFlow | undefined;
+  }
+}
 
 // passport-oauth2 asks for a token with a code; passport-oauth2-refresh with grant_type=refresh_token.
 function grantFor(client: WeChatClient): WeChatOAuth2Adapter['getOAuthAccessToken'] {

@@ -1,0 +1,105 @@
+/**
+ * The login through the Fastify 5 example (@fastify/passport, @fastify/session): supertest drives
+ * the app on 127.0.0.1, the local WeChat emulator plays WeChat and the user. No mocks.
+ * (The example imports the built package: run `npm run build` first.)
+ */
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../examples/fastify/app.ts';
+import { DEMO_WEBSITE_APP, WeChatEmulator } from '../lib/testing/index.js';
+
+let emulator: WeChatEmulator;
+const apps: FastifyInstance[] = [];
+
+beforeAll(async () => {
+  emulator = await WeChatEmulator.start();
+});
+afterEach(async () => {
+  emulator.reset();
+  await Promise.all(apps.splice(0).map((app) => app.close()));
+});
+afterAll(() => emulator.close());
+
+async function agentFor(strategy: { callbackURL?: string; proxy?: boolean } = {}) {
+  const app = await buildApp({
+    strategy: {
+      ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid),
+      callbackURL: 'http://localhost:3000/auth/wechat/callback',
+      ...strategy,
+    },
+    sessionSecret: 'a test session secret of 32+ characters',
+  });
+  apps.push(app);
+  await app.ready();
+  return request.agent(app.server);
+}
+
+/** Starts a login and lets the emulated user confirm or decline; returns the callback's path and query. */
+async function wechatLogin(agent: ReturnType<typeof request.agent>, choice: { user?: string; decline?: boolean }) {
+  const start = await agent.get('/auth/wechat').expect(302);
+  const outcome = emulator.authorize(start.headers.location as string, choice);
+  if (outcome.type !== 'redirect') throw new Error(`WeChat did not redirect back: ${outcome.type}`);
+  const callback = new URL(outcome.location);
+  return callback.pathname + callback.search;
+}
+
+describe('the Fastify example, logging in through the WeChat emulator', () => {
+  it('sends "/auth/wechat" to the QR page with the callback URL, a state and a session cookie', async () => {
+    const agent = await agentFor();
+    const start = await agent.get('/auth/wechat').expect(302);
+    const location = new URL(start.headers.location as string);
+    expect(location.origin + location.pathname).toBe(emulator.endpoints.authorizationURL);
+    expect(location.searchParams.get('redirect_uri')).toBe('http://localhost:3000/auth/wechat/callback');
+    expect(location.searchParams.get('state')).toMatch(/^[A-Za-z0-9]{8,}$/);
+    expect(location.hash).toBe('#wechat_redirect');
+    expect(start.headers['set-cookie']?.[0]).toMatch(/^sessionId=.*HttpOnly; SameSite=Lax$/);
+  });
+
+  it('logs Alice in: confirm on WeChat, back to the callback, and the session holds her', async () => {
+    const agent = await agentFor();
+    await agent.get(await wechatLogin(agent, { user: 'alice' })).expect(302).expect('location', '/me');
+    const me = await agent.get('/me').expect(200);
+    expect(me.body).toEqual({ user: { id: emulator.unionidFor('alice'), name: 'Alice 🐼' } });
+    expect(emulator.calls.map((call) => call.endpoint)).toEqual(['access_token', 'userinfo']);
+  });
+
+  it('sends a user who declined to failureRedirect with the reason, and logs nobody in', async () => {
+    const agent = await agentFor();
+    await agent.get(await wechatLogin(agent, { decline: true })).expect(302).expect('location', '/login/failed');
+    expect((await agent.get('/login/failed')).body).toEqual({ messages: ['The WeChat login was declined or cancelled.'] });
+    expect((await agent.get('/me')).body).toEqual({ user: null });
+    expect(emulator.calls).toEqual([]);
+  });
+
+  it('sends a callback whose state this session never issued to failureRedirect, without spending the code', async () => {
+    const agent = await agentFor();
+    const otherBrowsersCallback = await wechatLogin(await agentFor(), { user: 'alice' });
+    await agent.get('/auth/wechat').expect(302);
+    await agent.get(otherBrowsersCallback).expect(302).expect('location', '/login/failed');
+    expect(emulator.calls).toEqual([]);
+  });
+
+  it('resolves a relative callbackURL from the Host header (Fastify 5 has no req.connection)', async () => {
+    const agent = await agentFor({ callbackURL: '/auth/wechat/callback' });
+    const start = await agent.get('/auth/wechat').set('Host', 'localhost:3000').expect(302);
+    const location = new URL(start.headers.location as string);
+    expect(location.searchParams.get('redirect_uri')).toBe('http://localhost:3000/auth/wechat/callback');
+
+    // The whole login works that way too: the token call sends the same redirect_uri WeChat saw.
+    const outcome = emulator.authorize(location.href, { user: 'bob' });
+    if (outcome.type !== 'redirect') throw new Error(outcome.type);
+    const callback = new URL(outcome.location);
+    await agent.get(callback.pathname + callback.search).set('Host', 'localhost:3000').expect(302).expect('location', '/me');
+    expect((await agent.get('/me')).body.user.name).toBe('Bob');
+  });
+
+  it('ignores X-Forwarded-* for a relative callbackURL unless proxy: true', async () => {
+    const forwarded = { Host: 'localhost:3000', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'shop.example.cn' };
+    const direct = await (await agentFor({ callbackURL: '/auth/wechat/callback' })).get('/auth/wechat').set(forwarded).expect(302);
+    expect(new URL(direct.headers.location as string).searchParams.get('redirect_uri')).toBe('http://localhost:3000/auth/wechat/callback');
+
+    const proxied = await (await agentFor({ callbackURL: '/auth/wechat/callback', proxy: true })).get('/auth/wechat').set(forwarded).expect(302);
+    expect(new URL(proxied.headers.location as string).searchParams.get('redirect_uri')).toBe('https://shop.example.cn/auth/wechat/callback');
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * The login through the NestJS example: a real Nest 12 app (platform-express, express-session)
+ * listening on 127.0.0.1, `AuthGuard('wechat')` on the routes, and the local WeChat emulator
+ * playing WeChat and the user. No mocks. (The example imports the built package: run
+ * `npm run build` first.)
+ *
+ * @nestjs/passport registers strategies on Passport's global instance, so the apps here are
+ * booted one at a time: the last strategy constructed under a name is the one its guard runs.
+ */
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { PassportStrategy } from '@nestjs/passport';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AppModule } from '../examples/nestjs/app.module.ts';
+import { createApp } from '../examples/nestjs/main.ts';
+import type { WeChatProfile } from '../lib/index.js';
+import { DEMO_WEBSITE_APP, WeChatEmulator } from '../lib/testing/index.js';
+
+let emulator: WeChatEmulator;
+let app: NestExpressApplication;
+let baseUrl: string;
+
+beforeAll(async () => {
+  emulator = await WeChatEmulator.start();
+  app = await createApp(
+    AppModule.forRoot({
+      login: { ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid), callbackURL: 'http://localhost:3000/auth/wechat/callback' },
+      token: { ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid), callbackURL: 'http://localhost:3000/auth/wechat-token/callback' },
+    }),
+    { sessionSecret: 'test session secret', logger: false },
+  );
+  await app.listen(0, '127.0.0.1');
+  baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+});
+afterEach(() => emulator.reset());
+afterAll(async () => {
+  await app?.close();
+  await emulator.close();
+});
+
+/** Starts a login at `path` and lets the emulated user confirm or decline; returns the callback's path and query. */
+async function wechatLogin(agent: ReturnType<typeof request.agent>, path: string, choice: { user?: string; decline?: boolean }) {
+  const start = await agent.get(path).expect(302);
+  const outcome = emulator.authorize(start.headers.location as string, choice);
+  if (outcome.type !== 'redirect') throw new Error(`WeChat did not redirect back: ${outcome.type}`);
+  const callback = new URL(outcome.location);
+  return callback.pathname + callback.search;
+}
+
+describe("a Nest app with PassportStrategy(WeChatStrategy, 'wechat')", () => {
+  it('redirects GET /auth/wechat to the QR page with its callback URL and a state', async () => {
+    const start = await request(baseUrl).get('/auth/wechat').expect(302);
+    const location = new URL(start.headers.location as string);
+    expect(location.origin + location.pathname).toBe(emulator.endpoints.authorizationURL);
+    expect(location.searchParams.get('redirect_uri')).toBe('http://localhost:3000/auth/wechat/callback');
+    expect(location.searchParams.get('state')).toMatch(/^[A-Za-z0-9]{8,}$/);
+  });
+
+  it('logs Alice in: the callback handler gets the user that validate(accessToken, refreshToken, profile) returned', async () => {
+    const agent = request.agent(baseUrl);
+    const callback = await agent.get(await wechatLogin(agent, '/auth/wechat', { user: 'alice' })).expect(200);
+    expect(callback.body).toEqual({ user: { id: emulator.unionidFor('alice'), name: 'Alice 🐼' } });
+  });
+
+  it('answers a declined login with 401, without running the handler or calling WeChat', async () => {
+    const agent = request.agent(baseUrl);
+    const declined = await agent.get(await wechatLogin(agent, '/auth/wechat', { decline: true })).expect(401);
+    expect(declined.body).toEqual({ statusCode: 401, message: 'Unauthorized' });
+    expect(emulator.calls).toEqual([]);
+  });
+
+  it('answers a callback whose state this session never issued with 401', async () => {
+    const otherBrowsersCallback = await wechatLogin(request.agent(baseUrl), '/auth/wechat', { user: 'alice' });
+    const agent = request.agent(baseUrl);
+    await agent.get('/auth/wechat').expect(302);
+    await agent.get(otherBrowsersCallback).expect(401);
+    expect(emulator.calls).toEqual([]);
+  });
+
+  it('answers a spent code with 401 (WeChat says 40163), so the user can simply log in again', async () => {
+    const agent = request.agent(baseUrl);
+    const callback = await wechatLogin(agent, '/auth/wechat', { user: 'bob' });
+    await agent.get(callback).expect(200);
+    const replay = new URL(callback, baseUrl);
+    const start = await agent.get('/auth/wechat').expect(302);
+    replay.searchParams.set('state', new URL(start.headers.location as string).searchParams.get('state') ?? '');
+    await agent.get(replay.pathname + replay.search).expect(401);
+    expect(emulator.calls.at(-1)?.errcode).toBe(40163);
+  });
+
+  it('answers a WeChat outage with 500, not with a login failure', async () => {
+    const agent = request.agent(baseUrl);
+    const callback = await wechatLogin(agent, '/auth/wechat', { user: 'alice' });
+    emulator.failNext('access_token', { status: 502, html: true });
+    await agent.get(callback).expect(500);
+  });
+});
+
+describe("a second strategy of the same class: PassportStrategy(WeChatStrategy, 'wechat-token', true)", () => {
+  it('uses its own callback URL', async () => {
+    const start = await request(baseUrl).get('/auth/wechat-token').expect(302);
+    expect(new URL(start.headers.location as string).searchParams.get('redirect_uri')).toBe(
+      'http://localhost:3000/auth/wechat-token/callback',
+    );
+  });
+
+  it('hands validate(accessToken, refreshToken, params, profile) the token response', async () => {
+    const agent = request.agent(baseUrl);
+    const callback = await agent.get(await wechatLogin(agent, '/auth/wechat-token', { user: 'alice' })).expect(200);
+    expect(callback.body).toEqual({
+      user: {
+        id: emulator.unionidFor('alice'),
+        openid: emulator.openidFor(DEMO_WEBSITE_APP.appid, 'alice'),
+        refreshToken: expect.stringMatching(/^\S{20,}$/),
+      },
+    });
+  });
+
+  it('answers a declined login with 401 too', async () => {
+    const agent = request.agent(baseUrl);
+    await agent.get(await wechatLogin(agent, '/auth/wechat-token', { decline: true })).expect(401);
+  });
+});
+
+// Runs last: it replaces the 'wechat' strategy on Passport's global instance.
+describe('a CommonJS app', () => {
+  const require = createRequire(import.meta.url);
+
+  it("gets the CommonJS build from require('passport-wechat-oauth2'), and Nest's guard logs in with it", async () => {
+    expect(require.resolve('passport-wechat-oauth2')).toMatch(/dist[\\/]cjs[\\/]index\.js$/);
+    const { WeChatStrategy } = require('passport-wechat-oauth2') as typeof import('../lib/index.js');
+
+    class CommonJSLoginStrategy extends PassportStrategy(WeChatStrategy, 'wechat') {
+      validate(_accessToken: string, _refreshToken: string, profile: WeChatProfile) {
+        return { id: profile.id, loadedWith: 'require' };
+      }
+    }
+    new CommonJSLoginStrategy({ ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid), callbackURL: 'http://localhost:3000/auth/wechat/callback' });
+
+    const agent = request.agent(baseUrl);
+    const callback = await agent.get(await wechatLogin(agent, '/auth/wechat', { user: 'bob' })).expect(200);
+    expect(callback.body).toEqual({ user: { id: emulator.openidFor(DEMO_WEBSITE_APP.appid, 'bob'), loadedWith: 'require' } });
+  });
+});
