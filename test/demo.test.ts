@@ -6,10 +6,11 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEMO_WEBSITE_APP, WeChatEmulator } from 'passport-wechat-oauth2/testing';
+import type { WeChatOfficialAccountOptions } from 'passport-wechat-oauth2';
+import { DEMO_OFFICIAL_ACCOUNT_APP, DEMO_WEBSITE_APP, WeChatEmulator } from 'passport-wechat-oauth2/testing';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createApp } from '../examples/express/app.ts';
+import { createApp, jsonForScript, WXLOGIN_SCRIPT_URL } from '../examples/express/app.ts';
 import { chooseMode, startDemo } from '../examples/express/server.ts';
 
 let emulator: WeChatEmulator;
@@ -23,7 +24,7 @@ afterEach(() => {
 });
 afterAll(() => emulator.close());
 
-function buildApp(strategy: { callbackURL?: string; timeout?: number } = {}) {
+function buildApp(strategy: { callbackURL?: string; timeout?: number; officialAccount?: WeChatOfficialAccountOptions } = {}) {
   return createApp({
     strategy: {
       ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid),
@@ -32,7 +33,34 @@ function buildApp(strategy: { callbackURL?: string; timeout?: number } = {}) {
       ...strategy,
     },
     sessionSecret: 'test session secret',
+    wxLoginScriptURL: emulator.endpoints.wxLoginScriptURL,
   });
+}
+
+/** The emulator's Official Account, as `npm run demo` adds it: its AppID, AppSecret and authorize page. */
+function officialAccount(): WeChatOfficialAccountOptions {
+  const { clientID, clientSecret, authorizationURL } = emulator.strategyOptions(DEMO_OFFICIAL_ACCOUNT_APP.appid);
+  return { clientID, clientSecret, authorizationURL, scope: 'snsapi_userinfo' };
+}
+
+// WeChat's browser on an iPhone, as it introduces itself.
+const WECHAT_IOS =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 ' +
+  'MicroMessenger/8.0.49(0x18003129) NetType/WIFI Language/zh_CN';
+
+/** The `new WxLogin(options)` options a page holds in `<script type="application/json" id="wxlogin-options">`. */
+function wxLoginOptionsIn(html: string): Record<string, unknown> {
+  const json = /<script type="application\/json" id="wxlogin-options">([^<]*)<\/script>/.exec(html)?.[1];
+  if (json === undefined) throw new Error('no wxlogin-options element on the page');
+  return JSON.parse(json) as Record<string, unknown>;
+}
+
+/** The iframe URL wxLogin.js builds from those options: concatenated raw, no response_type (wechat-api.md §2.3). */
+function wxLoginIframeURL(options: Record<string, unknown>): string {
+  const selfRedirect = options.self_redirect === true ? 'true' : options.self_redirect === false ? 'false' : 'default';
+  return `${emulator.endpoints.authorizationURL}?appid=${String(options.appid)}&scope=${String(options.scope)}` +
+    `&redirect_uri=${String(options.redirect_uri)}&state=${String(options.state)}&login_type=jssdk&self_redirect=${selfRedirect}` +
+    `&styletype=&sizetype=&bgcolor=&rst=${options.stylelite === 1 ? '&stylelite=1' : ''}`;
 }
 
 /**
@@ -52,6 +80,7 @@ describe('the demo app, logging in through the WeChat emulator', () => {
     const agent = request.agent(buildApp());
     const home = await agent.get('/').expect(200);
     expect(home.text).toContain('<a class="button" href="/auth/wechat">Log in with WeChat</a>');
+    expect(home.text).toContain('<a class="button secondary" href="/login/embedded">Embedded QR</a>');
     const start = await agent.get('/auth/wechat').expect(302);
     const location = new URL(start.headers.location as string);
     expect(location.origin + location.pathname).toBe(emulator.endpoints.authorizationURL);
@@ -189,6 +218,76 @@ describe('the demo app, logging in through the WeChat emulator', () => {
   });
 });
 
+describe('the demo app with an Official Account, and the embedded QR code', () => {
+  it("logs Alice in inside WeChat through the Official Account, with the same id as her QR login", async () => {
+    const app = buildApp({ officialAccount: officialAccount() });
+    const desktop = request.agent(app);
+    await desktop.get(await wechatLogin(desktop, { user: 'alice' })).expect(302).expect('location', '/profile');
+    const inWeChat = request.agent(app);
+    const start = await inWeChat.get('/auth/wechat').set('User-Agent', WECHAT_IOS).expect(302);
+    expect(start.headers.location).toMatch(new RegExp(`^${emulator.endpoints.officialAccountAuthorizationURL}\\?appid=${DEMO_OFFICIAL_ACCOUNT_APP.appid}&`));
+    const outcome = emulator.authorize(start.headers.location as string, { user: 'alice' });
+    if (outcome.type !== 'redirect') throw new Error(outcome.type);
+    const callback = new URL(outcome.location);
+    await inWeChat.get(callback.pathname + callback.search).set('User-Agent', WECHAT_IOS).expect(302).expect('location', '/profile');
+
+    const unionid = emulator.unionidFor('alice') ?? '';
+    for (const agent of [desktop, inWeChat]) {
+      expect((await agent.get('/profile').expect(200)).text).toContain(`<th scope="row">id</th><td><code>${unionid}</code></td>`);
+    }
+    const profile = (await inWeChat.get('/profile')).text;
+    expect(profile).toContain(`<th scope="row">openid</th><td><code>${emulator.openidFor(DEMO_OFFICIAL_ACCOUNT_APP.appid, 'alice')}</code>`);
+    expect(profile).toContain(`<th scope="row">appid</th><td><code>${DEMO_OFFICIAL_ACCOUNT_APP.appid}</code>`);
+    expect(emulator.calls.filter((call) => call.endpoint === 'access_token').map((call) => call.query.appid))
+      .toEqual([DEMO_WEBSITE_APP.appid, DEMO_OFFICIAL_ACCOUNT_APP.appid]);
+  });
+
+  it('embeds the QR code: a container, the options as JSON, wxLogin.js, then new WxLogin(options)', async () => {
+    const page = await request.agent(buildApp({ officialAccount: officialAccount() })).get('/login/embedded').expect(200);
+    expect(page.text).toContain('<div id="wechat-qr" class="qr"></div>');
+    expect(page.text).toContain(`<script src="${emulator.endpoints.wxLoginScriptURL}"></script>`);
+    expect(page.text).toContain("new WxLogin(JSON.parse(document.getElementById('wxlogin-options').textContent));");
+    expect(wxLoginOptionsIn(page.text)).toEqual({
+      self_redirect: false,
+      id: 'wechat-qr',
+      appid: DEMO_WEBSITE_APP.appid,
+      scope: 'snsapi_login',
+      redirect_uri: encodeURIComponent('http://localhost:3000/auth/wechat/callback'),
+      state: expect.stringMatching(/^w[A-Za-z0-9]+$/) as unknown,
+      stylelite: 1,
+    });
+  });
+
+  it("loads WeChat's own wxLogin.js unless told otherwise", async () => {
+    const app = createApp({ strategy: { ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid), callbackURL: 'http://localhost:3000/cb' }, sessionSecret: 's' });
+    const page = await request(app).get('/login/embedded').expect(200);
+    expect(page.text).toContain('<script src="https://res.wx.qq.com/connect/zh_CN/htmledition/js/wxLogin.js"></script>');
+    expect(WXLOGIN_SCRIPT_URL).toBe('https://res.wx.qq.com/connect/zh_CN/htmledition/js/wxLogin.js');
+  });
+
+  it("finishes an embedded login on the usual callback: the page's state is in the session", async () => {
+    const agent = request.agent(buildApp());
+    const options = wxLoginOptionsIn((await agent.get('/login/embedded').expect(200)).text);
+    const outcome = emulator.authorize(wxLoginIframeURL(options), { user: 'alice' }); // Alice confirms inside the iframe
+    if (outcome.type !== 'redirect') throw new Error(outcome.type);
+    const callback = new URL(outcome.location);
+    await agent.get(callback.pathname + callback.search).expect(302).expect('location', '/profile');
+    expect((await agent.get('/profile').expect(200)).text).toContain(`<td><code>${emulator.unionidFor('alice')}</code></td>`);
+  });
+
+  it('sends WeChat\'s browser from /login/embedded to the Official Account login: there is nothing to scan', async () => {
+    await request(buildApp({ officialAccount: officialAccount() })).get('/login/embedded').set('User-Agent', WECHAT_IOS)
+      .expect(302).expect('location', '/auth/wechat');
+  });
+
+  it('writes JSON that no value can break out of: </script> and <!-- stay inside the element', () => {
+    const evil = { state: '</script><script>alert(1)</script><!--', appid: 'a&b>c' };
+    const json = jsonForScript(evil);
+    expect(json).not.toMatch(/[<>&]/);
+    expect(JSON.parse(json)).toEqual(evil);
+  });
+});
+
 describe('npm run demo (examples/express/server.ts)', () => {
   const REAL = { WECHAT_APP_ID: 'wx1f2e3d4c5b6a7980', WECHAT_APP_SECRET: 'c0ffee00c0ffee00c0ffee00c0ffee00', WECHAT_CALLBACK_URL: 'https://www.example.com/auth/wechat/callback' };
 
@@ -216,6 +315,18 @@ describe('npm run demo (examples/express/server.ts)', () => {
     });
   });
 
+  it('adds an Official Account with WECHAT_OA_APP_ID and WECHAT_OA_APP_SECRET, and refuses one without the other', () => {
+    const OA = { WECHAT_OA_APP_ID: 'wx91e7c0a54d3b6820', WECHAT_OA_APP_SECRET: 'feed00feed00feed00feed00feed00fe' };
+    expect(chooseMode({ ...REAL, ...OA })).toMatchObject({
+      mode: 'wechat',
+      officialAccount: { appId: OA.WECHAT_OA_APP_ID, appSecret: OA.WECHAT_OA_APP_SECRET },
+    });
+    expect(chooseMode(REAL)).not.toHaveProperty('officialAccount');
+    expect(() => chooseMode({ ...REAL, WECHAT_OA_APP_ID: OA.WECHAT_OA_APP_ID })).toThrow(/WECHAT_OA_APP_SECRET is not set/);
+    expect(() => chooseMode({ ...REAL, WECHAT_OA_APP_SECRET: OA.WECHAT_OA_APP_SECRET })).toThrow(/WECHAT_OA_APP_ID is not set/);
+    expect(chooseMode(OA)).toMatchObject({ mode: 'emulator' }); // the emulator always has its own Official Account
+  });
+
   it('refuses a bad PORT or a relative WECHAT_CALLBACK_URL', () => {
     expect(() => chooseMode({ PORT: 'http' })).toThrow(/PORT must be a port number/);
     expect(() => chooseMode({ PORT: '70000' })).toThrow(/PORT/);
@@ -234,6 +345,15 @@ describe('npm run demo (examples/express/server.ts)', () => {
       expect(location.pathname).toBe('/connect/qrconnect');
       expect(location.searchParams.get('appid')).toBe(DEMO_WEBSITE_APP.appid);
       expect(location.searchParams.get('redirect_uri')).toBe(`http://localhost:${port}/auth/wechat/callback`);
+
+      const inWeChat = await fetch(`http://127.0.0.1:${port}/auth/wechat`, { redirect: 'manual', headers: { 'User-Agent': WECHAT_IOS } });
+      const authorize = new URL(inWeChat.headers.get('location') ?? '');
+      expect(authorize.pathname).toBe('/connect/oauth2/authorize');
+      expect(authorize.searchParams.get('appid')).toBe(DEMO_OFFICIAL_ACCOUNT_APP.appid);
+      expect(authorize.searchParams.get('scope')).toBe('snsapi_userinfo');
+
+      const embedded = await (await fetch(`http://127.0.0.1:${port}/login/embedded`)).text();
+      expect(embedded).toMatch(/<script src="http:\/\/127\.0\.0\.1:\d+\/connect\/zh_CN\/htmledition\/js\/wxLogin\.js"><\/script>/);
     } finally {
       await demo.close();
     }

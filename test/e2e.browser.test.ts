@@ -1,6 +1,7 @@
 /**
  * The demo app in a real browser: headless Chromium (driven by playwright-core) clicks through
- * the login on the local WeChat emulator's QR page, as a person would. Needs Debian's Chromium
+ * the logins on the local WeChat emulator's pages, as a person would: the QR page, the Official
+ * Account page a WeChat User-Agent gets, and the QR code embedded in the app's page by wxLogin.js. Needs Debian's Chromium
  * (`apt-get install -y chromium`, or CHROMIUM_PATH); SKIP_BROWSER_TESTS=1 skips the file.
  * The examples import the built package: run `npm run build` first.
  */
@@ -9,8 +10,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { DEMO_WEBSITE_APP, WeChatEmulator } from 'passport-wechat-oauth2/testing';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { DEMO_OFFICIAL_ACCOUNT_APP, DEMO_WEBSITE_APP, WeChatEmulator } from 'passport-wechat-oauth2/testing';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../examples/express/app.ts';
 
@@ -30,6 +31,15 @@ const SCREENSHOT = fileURLToPath(new URL('../.tmp/demo-profile.png', import.meta
 const AVATAR_SVG =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" fill="#07c160"/>' +
   '<circle cx="32" cy="26" r="12" fill="#fff"/><path d="M12 58c2-12 10-18 20-18s18 6 20 18z" fill="#fff"/></svg>';
+// WeChat's browser on an iPhone, as it introduces itself.
+const WECHAT_IOS = {
+  userAgent:
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 ' +
+    'MicroMessenger/8.0.49(0x18003129) NetType/WIFI Language/zh_CN',
+  viewport: { width: 390, height: 844 },
+  isMobile: true,
+  hasTouch: true,
+} satisfies BrowserContextOptions;
 
 describe.skipIf(process.env.SKIP_BROWSER_TESTS === '1')('the demo app in Chromium, against the WeChat emulator', () => {
   let emulator: WeChatEmulator | undefined;
@@ -50,7 +60,14 @@ describe.skipIf(process.env.SKIP_BROWSER_TESTS === '1')('the demo app in Chromiu
     // localhost, not 127.0.0.1: the emulator also lives on 127.0.0.1, and cookies ignore ports.
     appURL = `http://localhost:${(server.address() as AddressInfo).port}`;
     const callbackURL = `${appURL}/auth/wechat/callback`;
-    server.on('request', createApp({ strategy: { ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid), callbackURL }, sessionSecret: 'e2e' }));
+    // Wired as `npm run demo` does: the website app, the Official Account, the emulator's wxLogin.js.
+    const { clientID, clientSecret, authorizationURL } = emulator.strategyOptions(DEMO_OFFICIAL_ACCOUNT_APP.appid);
+    const strategy = {
+      ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid),
+      callbackURL,
+      officialAccount: { clientID, clientSecret, authorizationURL, scope: 'snsapi_userinfo' as const },
+    };
+    server.on('request', createApp({ strategy, sessionSecret: 'e2e', wxLoginScriptURL: emulator.endpoints.wxLoginScriptURL }));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
 
@@ -64,9 +81,9 @@ describe.skipIf(process.env.SKIP_BROWSER_TESTS === '1')('the demo app in Chromiu
   beforeEach(() => emulator?.reset());
 
   /** A fresh browser profile (no cookies) per scenario, with WeChat's avatar host answered locally. */
-  async function withPage(scenario: (page: Page) => Promise<void>): Promise<void> {
+  async function withPage(scenario: (page: Page) => Promise<void>, options: BrowserContextOptions = {}): Promise<void> {
     if (!browser) throw new Error('Chromium did not start');
-    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+    const context = await browser.newContext({ viewport: { width: 1000, height: 700 }, ...options });
     try {
       await context.route('https://thirdwx.qlogo.cn/**', (route) => route.fulfill({ contentType: 'image/svg+xml', body: AVATAR_SVG }));
       await scenario(await context.newPage());
@@ -147,6 +164,55 @@ describe.skipIf(process.env.SKIP_BROWSER_TESTS === '1')('the demo app in Chromiu
       await page.getByRole('link', { name: 'Log in with WeChat' }).waitFor();
       await page.goto(`${appURL}/profile`);
       expect(page.url()).toBe(`${appURL}/`);
+    });
+  });
+  it('logs Alice in inside WeChat: the Official Account page, Allow, then the same id as her QR login', async () => {
+    let websiteId: string | null = null;
+    await withPage(async (page) => {
+      await logInAs(page, 'alice');
+      websiteId = await cell(page, 'id').textContent();
+    });
+    await withPage(async (page) => {
+      await page.goto(`${appURL}/`);
+      await page.getByRole('link', { name: 'Log in with WeChat' }).click();
+      await page.getByTestId('login-page').waitFor();
+      expect(page.url()).toMatch(
+        new RegExp(`^${emulator?.url}/connect/oauth2/authorize\\?appid=${DEMO_OFFICIAL_ACCOUNT_APP.appid}&.*&scope=snsapi_userinfo&state=o\\w+#wechat_redirect$`),
+      );
+      expect(await page.getByTestId('scope').textContent()).toBe('获得你的公开信息（昵称、头像等）');
+      await page.getByTestId('user-alice').check();
+      await page.getByTestId('confirm').click(); // 允许 (Allow)
+      await page.waitForURL(`${appURL}/profile`);
+      await expect.poll(() => cell(page, 'id').textContent()).toBe(websiteId);
+      expect(websiteId).toBe(emulator?.unionidFor('alice'));
+      expect(await cell(page, 'openid').textContent()).toBe(emulator?.openidFor(DEMO_OFFICIAL_ACCOUNT_APP.appid, 'alice'));
+      expect(await cell(page, 'appid').textContent()).toBe(DEMO_OFFICIAL_ACCOUNT_APP.appid);
+      const exchanges = emulator?.calls.filter((call) => call.endpoint === 'access_token').map((call) => call.query.appid);
+      expect(exchanges).toEqual([DEMO_WEBSITE_APP.appid, DEMO_OFFICIAL_ACCOUNT_APP.appid]);
+    }, WECHAT_IOS);
+  });
+
+  it('logs Alice in with the embedded QR code: wxLogin.js, its iframe, Confirm inside it, then the whole page on /profile', async () => {
+    await withPage(async (page) => {
+      await page.goto(`${appURL}/`);
+      await page.getByRole('link', { name: 'Embedded QR' }).click();
+      await page.waitForURL(`${appURL}/login/embedded`);
+      const iframe = page.locator('#wechat-qr iframe');
+      await iframe.waitFor();
+      expect(await iframe.evaluate((element) => [element.getAttribute('width'), element.getAttribute('height'), element.getAttribute('frameborder')]))
+        .toEqual(['300px', '400px', '0']);
+      expect(await iframe.getAttribute('src')).toMatch(
+        new RegExp(`^${emulator?.url}/connect/qrconnect\\?appid=${DEMO_WEBSITE_APP.appid}&scope=snsapi_login&redirect_uri=http%3A%2F%2F.+&state=w\\w+&login_type=jssdk&self_redirect=false&.*&stylelite=1$`),
+      );
+      const qr = page.frameLocator('#wechat-qr iframe');
+      await qr.getByTestId('qrcode').waitFor();
+      await qr.getByTestId('user-alice').check();
+      await qr.getByTestId('confirm').click();
+      await page.waitForURL(`${appURL}/profile`); // the top window, not the iframe
+      await expect.poll(() => cell(page, 'id').textContent()).toBe(emulator?.unionidFor('alice'));
+      expect(await cell(page, 'openid').textContent()).toBe(emulator?.openidFor(DEMO_WEBSITE_APP.appid, 'alice'));
+      const pages = emulator?.calls.map((call) => call.endpoint).filter((endpoint) => endpoint !== 'not-found');
+      expect(pages).toEqual(['wxLogin.js', 'qrconnect', 'qrconnect/confirm', 'access_token', 'userinfo']);
     });
   });
 });

@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   DEMO_OFFICIAL_ACCOUNT_APP,
@@ -137,6 +138,7 @@ describe('WeChatEmulator defaults', () => {
     expect(emulator.endpoints).toEqual({
       authorizationURL: `${emulator.url}/connect/qrconnect`,
       officialAccountAuthorizationURL: `${emulator.url}/connect/oauth2/authorize`,
+      wxLoginScriptURL: `${emulator.url}/connect/zh_CN/htmledition/js/wxLogin.js`,
       tokenURL: `${emulator.url}/sns/oauth2/access_token`,
       refreshTokenURL: `${emulator.url}/sns/oauth2/refresh_token`,
       userProfileURL: `${emulator.url}/sns/userinfo`,
@@ -251,6 +253,154 @@ describe('the QR login page (qrconnect)', () => {
     expect((await post(`${emulator.url}/connect/qrconnect/confirm`, tampered)).text).toContain('10003');
     const stranger = await post(`${emulator.url}/connect/qrconnect/confirm`, formOf(page.text, 'mallory'));
     expect(stranger.status).toBe(400);
+  });
+});
+
+// -- wxLogin.js, run in a one-element document: what it does to the page is its whole job -----
+
+interface FakeIframe {
+  tagName: string;
+  src?: string;
+  frameBorder?: string;
+  allowTransparency?: string;
+  scrolling?: string;
+  width?: string;
+  height?: string;
+}
+
+/** Loads the emulator's wxLogin.js as a browser would, runs `new WxLogin(options)` on `#qr`, and returns the container. */
+async function runWxLogin(options: Record<string, unknown>, on = emulator): Promise<{ innerHTML: string; children: FakeIframe[] }> {
+  const script = await get(on.endpoints.wxLoginScriptURL);
+  const container = {
+    innerHTML: '<p>Loading the QR code…</p>',
+    children: [] as FakeIframe[],
+    appendChild(child: FakeIframe) {
+      this.children.push(child);
+    },
+  };
+  const document = {
+    createElement: (tag: string): FakeIframe => ({ tagName: tag.toUpperCase() }),
+    getElementById: (id: string) => (id === 'qr' ? container : null),
+  };
+  const window: { WxLogin?: new (options: Record<string, unknown>) => unknown } = {};
+  runInNewContext(script.text, { window, document });
+  if (window.WxLogin === undefined) throw new Error('wxLogin.js defined no window.WxLogin');
+  new window.WxLogin(options);
+  return container;
+}
+
+/** What strategy.wxLoginOptions() gives: redirect_uri pre-encoded, stylelite a number. */
+function wxLoginOptions(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { self_redirect: false, id: 'qr', appid: WEB.appid, scope: 'snsapi_login', redirect_uri: encodeURIComponent(CALLBACK), state: 'w4bc', stylelite: 1, ...overrides };
+}
+
+async function iframeSrc(options: Record<string, unknown>, on = emulator): Promise<string> {
+  const [iframe] = (await runWxLogin(options, on)).children;
+  return iframe?.src ?? '';
+}
+
+describe('wxLogin.js and the embedded QR box (login_type=jssdk)', () => {
+  it("serves wxLogin.js on res.wx.qq.com's path, as JavaScript, and logs the call", async () => {
+    const script = await get(emulator.endpoints.wxLoginScriptURL);
+    expect(script.status).toBe(200);
+    expect(script.contentType).toMatch(/^application\/javascript/);
+    expect(script.text).toContain('window.WxLogin');
+    expect(emulator.calls.map((call) => [call.endpoint, call.method, call.status])).toEqual([['wxLogin.js', 'GET', 200]]);
+  });
+
+  it("replaces the container's content with one 300×400 iframe on the QR page, its URL concatenated like WeChat's", async () => {
+    const container = await runWxLogin(wxLoginOptions());
+    expect(container.innerHTML).toBe('');
+    expect(container.children).toEqual([
+      {
+        tagName: 'IFRAME',
+        src:
+          `${emulator.endpoints.authorizationURL}?appid=${WEB.appid}&scope=snsapi_login&redirect_uri=${encodeURIComponent(CALLBACK)}` +
+          '&state=w4bc&login_type=jssdk&self_redirect=false&styletype=&sizetype=&bgcolor=&rst=&stylelite=1',
+        frameBorder: '0',
+        allowTransparency: 'true',
+        scrolling: 'no',
+        width: '300px',
+        height: '400px',
+      },
+    ]);
+  });
+
+  it('compares stylelite and fast_login strictly: the strings "1" and "0" do nothing', async () => {
+    expect(await iframeSrc(wxLoginOptions({ stylelite: '1', fast_login: '0' }))).toMatch(/&rst=$/);
+    expect(await iframeSrc(wxLoginOptions({ fast_login: 0 }))).toMatch(/&rst=&stylelite=1&fast_login=0$/);
+  });
+
+  it('writes self_redirect true, false or default, style, href and lang=en, and "undefined" for a missing state', async () => {
+    expect(await iframeSrc(wxLoginOptions({ self_redirect: true }))).toContain('&self_redirect=true&');
+    expect(await iframeSrc(wxLoginOptions({ self_redirect: 'false' }))).toContain('&self_redirect=default&');
+    const styled = await iframeSrc(wxLoginOptions({ stylelite: undefined, style: 'white', href: 'https://cdn.example.com/wx.css', lang: 'en' }));
+    expect(styled).toMatch(/&rst=&style=white&href=https:\/\/cdn\.example\.com\/wx\.css&lang=en$/);
+    expect(await iframeSrc(wxLoginOptions({ state: undefined }))).toContain('&state=undefined&');
+  });
+
+  it('shows the compact QR box without response_type, passing login_type and self_redirect on, and redirecting the top window', async () => {
+    const src = await iframeSrc(wxLoginOptions());
+    const page = await get(src);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('data-testid="login-page" data-endpoint="qrconnect" data-embedded="true" data-self-redirect="false" data-stylelite="1"');
+    expect(page.text).toContain('data-testid="qrcode"');
+    expect(page.text).toContain('data-testid="user-alice"');
+    expect(page.text).toContain('target="_top"');
+    expect(Object.fromEntries(formOf(page.text))).toEqual({
+      appid: WEB.appid,
+      redirect_uri: CALLBACK,
+      scope: 'snsapi_login',
+      state: 'w4bc',
+      login_type: 'jssdk',
+      self_redirect: 'false',
+    });
+    expect(emulator.calls.at(-1)).toMatchObject({ endpoint: 'qrconnect', status: 200, documentedOrder: true });
+  });
+
+  it('sends Confirm to redirect_uri?code=CODE&state=STATE, in the iframe only with self_redirect=true', async () => {
+    const answer = await pressButton(await iframeSrc(wxLoginOptions()), 'confirm', 'bob');
+    expect(answer.status).toBe(302);
+    expect(answer.location).toMatch(new RegExp(`^${CALLBACK}\\?code=[A-Za-z0-9]{32}&state=w4bc$`));
+    const code = new URL(answer.location ?? '').searchParams.get('code') ?? '';
+    expect((await exchange(code)).openid).toBe(emulator.openidFor(WEB.appid, 'bob'));
+    const inside = await get(await iframeSrc(wxLoginOptions({ self_redirect: true })));
+    expect(inside.text).toContain('target="_self"');
+  });
+
+  it('loses state and login_type when redirect_uri is not encoded and holds a #, as with WeChat\'s script', async () => {
+    const src = await iframeSrc(wxLoginOptions({ redirect_uri: 'http://localhost:3000/#/login' }));
+    const page = await get(src); // the browser never sends what follows the #
+    expect(page.text).toContain('该链接无法访问');
+    expect(emulator.calls.at(-1)?.query).toEqual({ appid: WEB.appid, scope: 'snsapi_login', redirect_uri: 'http://localhost:3000/' });
+  });
+
+  it("keeps a Decline WeChat answers with its own page inside the iframe (declineBehaviour 'stay')", async () => {
+    expect((await get(await iframeSrc(wxLoginOptions()))).text).toMatch(/data-testid="decline" formaction="[^"]+" formtarget="_top"/);
+    const staying = await start({ declineBehaviour: 'stay' });
+    const page = await get(await iframeSrc(wxLoginOptions(), staying));
+    expect(page.text).toMatch(/data-testid="decline" formaction="[^"]+" formtarget="_self"/);
+  });
+
+  it('applies custom CSS (https or data:text/css) only without stylelite', async () => {
+    const css = '<link rel="stylesheet" href="https://cdn.example.com/wx.css">';
+    expect((await get(await iframeSrc(wxLoginOptions({ stylelite: undefined, href: 'https://cdn.example.com/wx.css' })))).text).toContain(css);
+    expect((await get(await iframeSrc(wxLoginOptions({ href: 'https://cdn.example.com/wx.css' })))).text).not.toContain('<link');
+    expect((await get(await iframeSrc(wxLoginOptions({ stylelite: undefined, href: 'javascript:alert(1)' })))).text).not.toContain('<link');
+  });
+
+  it("holds the iframe to wxLogin.js's own order under strictParameterOrder, and still wants response_type elsewhere", async () => {
+    const strict = await start({ strictParameterOrder: true });
+    const src = await iframeSrc(wxLoginOptions(), strict);
+    expect((await get(src)).text).toContain('data-embedded="true"');
+    const reordered = src.replace(`appid=${WEB.appid}&scope=snsapi_login`, `scope=snsapi_login&appid=${WEB.appid}`);
+    expect((await get(reordered)).text).toContain('该链接无法访问');
+    expect((await get(qrUrl({ response_type: '' }))).text).toContain('该链接无法访问');
+  });
+
+  it('lets authorize() play the user on the iframe URL too', async () => {
+    const outcome = emulator.authorize(await iframeSrc(wxLoginOptions()), { user: 'alice' });
+    expect(outcome).toMatchObject({ type: 'redirect', location: expect.stringMatching(/\?code=\w{32}&state=w4bc$/) as unknown });
   });
 });
 

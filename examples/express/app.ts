@@ -1,22 +1,34 @@
 /**
- * The demo app: WeChat website (QR) login with Passport and express-session. Copy it as a
- * starting point; `server.ts` runs it against real WeChat or the local emulator (`npm run demo`).
+ * The demo app: WeChat login with Passport and express-session — the website QR login on
+ * desktops (a redirect, or the QR code embedded with wxLogin.js), and, with an Official Account
+ * configured, the login inside WeChat's own browser. Copy it as a starting point; `server.ts`
+ * runs it against real WeChat or the local emulator (`npm run demo`).
  */
 import express, { type ErrorRequestHandler, type Request } from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
-import { WeChatStrategy, type WeChatProfile, type WeChatStrategyOptions } from 'passport-wechat-oauth2';
+import { WeChatStrategy, isInsideWeChat, type WeChatProfile, type WeChatStrategyOptions } from 'passport-wechat-oauth2';
 
 declare module 'express-session' {
   // Where `failureMessage: true` leaves the reason a login failed.
   interface SessionData { messages?: string[] }
 }
 
+/** WeChat's script for the embedded QR code (wechat-api.md §2.1: one path, https supported). */
+export const WXLOGIN_SCRIPT_URL = 'https://res.wx.qq.com/connect/zh_CN/htmledition/js/wxLogin.js';
+
 export interface DemoAppOptions {
-  /** clientID, clientSecret, callbackURL, plus endpoint overrides (e.g. the emulator's). */
+  /**
+   * clientID, clientSecret, callbackURL, plus endpoint overrides (e.g. the emulator's). Add
+   * `officialAccount: { clientID, clientSecret }` to log users in inside WeChat too.
+   */
   strategy: WeChatStrategyOptions;
+  /** Where the browser loads wxLogin.js from for `/login/embedded`. Default: WeChat's own. */
+  wxLoginScriptURL?: string;
   /** Signs the session cookie. */
   sessionSecret: string;
+  /** A shared session store (Redis, a database) for several instances. Default: express-session's MemoryStore. */
+  sessionStore?: session.Store;
   /** Served over https behind a TLS proxy: Secure cookies, and trust the proxy's X-Forwarded-Proto. */
   secureCookie?: boolean;
 }
@@ -25,6 +37,8 @@ export interface DemoAppOptions {
 export interface DemoUser {
   id: string;
   openid: string;
+  /** The WeChat app the openid belongs to: the website app or the Official Account. */
+  appid: string | null;
   unionid: string | null;
   displayName: string;
   avatar: string | null;
@@ -37,10 +51,16 @@ export function createApp(options: DemoAppOptions): express.Express {
   // An instance of its own, so two apps in one process (tests) never share strategies.
   const passport = new Passport();
   // state is on by default: a nonce in the session guards the callback against CSRF.
-  passport.use(new WeChatStrategy(options.strategy, (_accessToken, _refreshToken, profile, done) => {
-    // A real app finds or creates its user here, keyed by profile.id (the unionid when WeChat sends one).
+  // With officialAccount, requests from WeChat's browser (User-Agent "MicroMessenger") go to the
+  // Official Account login, others to the QR login; the one callback route finishes both.
+  const strategy = new WeChatStrategy(options.strategy, (_accessToken, _refreshToken, profile, done) => {
+    // A real app finds or creates its user here, keyed by profile.id: the unionid when WeChat
+    // sends one, which is the same person through the QR login and the Official Account.
     done(null, toDemoUser(profile));
-  }));
+  });
+  passport.use(strategy);
+  const wxLoginScriptURL = options.wxLoginScriptURL ?? WXLOGIN_SCRIPT_URL;
+  const hasOfficialAccount = options.strategy.officialAccount !== undefined;
   // The whole user lives in the session to keep the demo database-free; a real app stores its user id.
   passport.serializeUser((user, done) => done(null, user));
   passport.deserializeUser((user: DemoUser, done) => done(null, user));
@@ -54,6 +74,7 @@ export function createApp(options: DemoAppOptions): express.Express {
     resave: false,
     saveUninitialized: false,
     // MemoryStore (the default) is fine for a demo; production needs a shared store (Redis, a database).
+    ...(options.sessionStore ? { store: options.sessionStore } : {}),
     // sameSite 'lax': WeChat's redirect back is a top-level GET, which still carries the cookie.
     cookie: { httpOnly: true, sameSite: 'lax', secure: options.secureCookie === true },
   }));
@@ -64,9 +85,27 @@ export function createApp(options: DemoAppOptions): express.Express {
     res.send(user
       ? page('WeChat login demo', `<p>Logged in as <strong>${escapeHtml(user.displayName || user.id)}</strong>.</p>
           <p><a class="button" href="/profile">Your WeChat profile</a></p>`, LOGOUT_FORM)
-      : page('WeChat login demo', '<p><a class="button" href="/auth/wechat">Log in with WeChat</a></p>'));
+      : page('WeChat login demo', `<p><a class="button" href="/auth/wechat">Log in with WeChat</a>
+          <a class="button secondary" href="/login/embedded">Embedded QR</a></p>`));
   });
   app.get('/auth/wechat', passport.authenticate('wechat'));
+  // The QR code inside this page (WeChat's wxLogin.js) instead of a redirect to WeChat's page.
+  app.get('/login/embedded', async (req, res, next) => {
+    // Inside WeChat there is nothing to scan: use the Official Account login instead.
+    if (hasOfficialAccount && isInsideWeChat(req.headers['user-agent'])) return res.redirect('/auth/wechat');
+    try {
+      // Stores the state in the session, like a redirect login: the same callback route finishes it.
+      const wxLogin = await strategy.wxLoginOptions(req, { id: 'wechat-qr', stylelite: true });
+      res.send(page('Log in with WeChat', `<div id="wechat-qr" class="qr"></div>
+        <script type="application/json" id="wxlogin-options">${jsonForScript(wxLogin)}</script>
+        <script src="${escapeHtml(wxLoginScriptURL)}"></script>
+        <script>new WxLogin(JSON.parse(document.getElementById('wxlogin-options').textContent));</script>
+        <p class="note">The QR code is WeChat's own page in an iframe, made by wxLogin.js. When you confirm
+        on the phone, WeChat sends this whole page (not just the iframe) to the callback.</p>`, '<a href="/">Home</a>'));
+    } catch (error) {
+      next(error);
+    }
+  });
   app.get('/auth/wechat/callback',
     passport.authenticate('wechat', { failureRedirect: '/login/failed', failureMessage: true }),
     // Redirect away at once: reloading a URL that holds the code would spend it twice (errcode 40163).
@@ -78,7 +117,7 @@ export function createApp(options: DemoAppOptions): express.Express {
       ? `<img src="${escapeHtml(user.avatar)}" alt="" width="48" height="48" referrerpolicy="no-referrer">`
       : '—';
     res.send(page('Your WeChat profile', `<table>
-      ${row('id', mono(user.id))}${row('openid', mono(user.openid))}
+      ${row('id', mono(user.id))}${row('openid', mono(user.openid))}${row('appid', user.appid ? mono(user.appid) : '—')}
       ${row('unionid', user.unionid ? mono(user.unionid) : '—')}${row('displayName', escapeHtml(user.displayName || '—'))}
       ${row('avatar', avatar)}</table>
       <h2>Raw <code>_json</code> from WeChat</h2><pre>${escapeHtml(JSON.stringify(user.json, null, 2))}</pre>`,
@@ -107,6 +146,7 @@ function toDemoUser(profile: WeChatProfile): DemoUser {
   return {
     id: profile.id,
     openid: profile.openid,
+    appid: profile.appid ?? null,
     unionid: profile.unionid ?? null,
     displayName: profile.displayName,
     avatar: profile.photos?.[0].value ?? null,
@@ -139,7 +179,9 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px 8px;
 th{width:120px;color:#666;font-weight:500}td{word-break:break-all}code{font:14px ui-monospace,monospace}
 img{border-radius:6px;display:block}pre{background:#f7f7f7;padding:12px;border-radius:6px;font-size:12px;line-height:1.4;overflow:auto;margin:0}
 a{color:#576b95}.button{display:inline-block;background:#07c160;color:#fff;padding:8px 18px;border-radius:4px;text-decoration:none}
-.error{color:#c62828}button{font:inherit;font-size:14px;padding:4px 12px;cursor:pointer}`;
+.error{color:#c62828}button{font:inherit;font-size:14px;padding:4px 12px;cursor:pointer}
+.button.secondary{background:#fff;color:#07c160;border:1px solid #07c160;margin-left:8px}
+.qr{width:300px;height:400px;margin:8px 0}.note{color:#666;font-size:14px}`;
 
 function page(title: string, body: string, nav = ''): string {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
@@ -153,6 +195,14 @@ function row(name: string, html: string): string {
 
 function mono(text: string): string {
   return `<code>${escapeHtml(text)}</code>`;
+}
+
+/**
+ * JSON for a `<script type="application/json">` element: `<` escaped, so no value can close the
+ * element (`</script>`) or open a comment; `JSON.parse` reads `\u003c` back as `<`.
+ */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value).replaceAll('<', '\\u003c').replaceAll('>', '\\u003e').replaceAll('&', '\\u0026');
 }
 
 /** Every WeChat value (a nickname is user input) goes through this before it reaches HTML. */

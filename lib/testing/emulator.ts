@@ -1,7 +1,8 @@
 /**
  * A local, faithful stand-in for WeChat's login servers: `open.weixin.qq.com`
- * (the QR / authorize pages) and `api.weixin.qq.com` (the `sns/*` JSON API),
- * served path-based from one node:http server on 127.0.0.1.
+ * (the QR / authorize pages), `res.wx.qq.com` (wxLogin.js, for the embedded QR code)
+ * and `api.weixin.qq.com` (the `sns/*` JSON API), served path-based from one
+ * node:http server on 127.0.0.1.
  *
  * Every behaviour cites the fact it copies in /work/shared/wechat-api.md (§n).
  */
@@ -12,6 +13,8 @@ import {
   renderErrorPage,
   renderGatewayPage,
   renderLoginPage,
+  renderWxLoginScript,
+  type EmbeddedView,
   type ErrorPageView,
   type LoginPageView,
   type PageLang,
@@ -49,6 +52,7 @@ export type EmulatorEndpoint =
   | EmulatorPageEndpoint
   | `${EmulatorPageEndpoint}/confirm`
   | `${EmulatorPageEndpoint}/decline`
+  | 'wxLogin.js'
   | 'not-found';
 
 /** Which API endpoint a queued fault applies to; `'any'` means the next API call, whichever it is. */
@@ -129,7 +133,8 @@ export interface WeChatEmulatorOptions {
   /**
    * Show an error page when the authorize query is not in WeChat's documented order
    * (appid, redirect_uri, response_type, scope[, state]) — WeChat's "strict regex" check (§3.1).
-   * Applies to both pages; note that real qrconnect accepts wxLogin.js's different order (§2.3).
+   * Applies to both pages. wxLogin.js's iframe URL (`login_type=jssdk`) has an order of its own,
+   * which real qrconnect accepts: it is held to that order instead (§2.3).
    * @defaultValue false (the order is always recorded in {@link EmulatorCall.documentedOrder})
    */
   readonly strictParameterOrder?: boolean;
@@ -207,7 +212,10 @@ export interface EmulatorCall {
   readonly form?: Readonly<Record<string, string>>;
   /** The query keys in the order they were sent. */
   readonly paramOrder: readonly string[];
-  /** Pages only: whether the query followed WeChat's documented order (§1.1, §3.1). */
+  /**
+   * Pages only: whether the query followed WeChat's documented order (§1.1, §3.1), or for
+   * wxLogin.js's iframe (`login_type=jssdk`) the script's own order (§2.3).
+   */
   readonly documentedOrder?: boolean;
   /** HTTP status; 0 when a {@link HangFault} kept it from answering. */
   readonly status: number;
@@ -229,6 +237,11 @@ export interface EmulatorEndpoints {
   readonly authorizationURL: string;
   /** Official Account authorize page (`/connect/oauth2/authorize`). */
   readonly officialAccountAuthorizationURL: string;
+  /**
+   * The stand-in for `https://res.wx.qq.com/connect/zh_CN/htmledition/js/wxLogin.js` (§2): its
+   * `new WxLogin({...})` puts the emulator's QR page in an iframe, as WeChat's script does.
+   */
+  readonly wxLoginScriptURL: string;
   readonly tokenURL: string;
   readonly refreshTokenURL: string;
   readonly userProfileURL: string;
@@ -338,6 +351,12 @@ const ERRMSG: Readonly<Record<number, string>> = Object.freeze({
 /** The authorize query order in WeChat's templates (§1.1, §3.1). */
 const DOCUMENTED_ORDER = Object.freeze(['appid', 'redirect_uri', 'response_type', 'scope', 'state']);
 
+/** The order wxLogin.js writes its iframe URL in: no response_type, state always present (§2.3). */
+const JSSDK_ORDER = Object.freeze(['appid', 'scope', 'redirect_uri', 'state', 'login_type', 'self_redirect']);
+
+/** Where the emulator serves its wxLogin.js, on the path of `res.wx.qq.com`'s (§2.1). */
+const WXLOGIN_SCRIPT_PATH = '/connect/zh_CN/htmledition/js/wxLogin.js';
+
 const PAGE_SCOPES: Readonly<Record<EmulatorPageEndpoint, readonly WeChatScope[]>> = Object.freeze({
   qrconnect: Object.freeze(['snsapi_login'] as const), // "网页应用目前仅填写snsapi_login" (§1.1)
   'oauth2/authorize': Object.freeze(['snsapi_base', 'snsapi_userinfo'] as const), // §3.1
@@ -422,6 +441,8 @@ interface AuthorizeRequest {
   readonly state: string | null;
   readonly lang: PageLang;
   readonly forcePopup: boolean;
+  /** Set when wxLogin.js's iframe opened the page (`login_type=jssdk`, qrconnect only). */
+  readonly embedded: EmbeddedView | null;
 }
 
 type Opened =
@@ -446,6 +467,7 @@ type Route =
   | { readonly kind: 'api'; readonly endpoint: EmulatorApiEndpoint }
   | { readonly kind: 'page'; readonly endpoint: EmulatorPageEndpoint }
   | { readonly kind: 'form'; readonly endpoint: EmulatorPageEndpoint; readonly decision: 'confirm' | 'decline' }
+  | { readonly kind: 'script' }
   | { readonly kind: 'not-found' };
 
 interface ResolvedOptions {
@@ -509,9 +531,29 @@ function encodeJson(value: JsonObject): string {
   return JSON.stringify(value).replaceAll('/', '\\/');
 }
 
-function isDocumentedOrder(keys: readonly string[]): boolean {
+function isDocumentedOrder(keys: readonly string[], jssdk: boolean): boolean {
+  if (jssdk) return JSSDK_ORDER.every((key, index) => keys[index] === key);
   const expected = keys.includes('state') ? DOCUMENTED_ORDER : DOCUMENTED_ORDER.slice(0, 4);
   return expected.every((key, index) => keys[index] === key);
+}
+
+/** wxLogin.js's iframe says `login_type=jssdk`; only the QR page has that mode (§2.3). */
+function isJssdk(endpoint: EmulatorPageEndpoint, params: URLSearchParams): boolean {
+  return endpoint === 'qrconnect' && params.get('login_type') === 'jssdk';
+}
+
+/** What the iframe's query asks of the QR box (§2.2): compared as wxLogin.js writes them. */
+function embeddedViewOf(params: URLSearchParams): EmbeddedView {
+  const selfRedirect = params.get('self_redirect');
+  const href = params.get('href') ?? '';
+  return {
+    selfRedirect: selfRedirect === 'true' || selfRedirect === 'false' ? selfRedirect : 'default',
+    stylelite: params.get('stylelite') === '1',
+    fastLogin: params.get('fast_login') !== '0',
+    style: params.get('style') === 'white' ? 'white' : 'black',
+    // NOTE: custom CSS is https or a data:text/css;base64 URI, and stylelite ignores it (§2.2).
+    href: /^(https:|data:text\/css;base64,)/.test(href) ? href : null,
+  };
 }
 
 function routeOf(pathname: string): Route {
@@ -536,6 +578,8 @@ function routeOf(pathname: string): Route {
       return { kind: 'form', endpoint: 'oauth2/authorize', decision: 'confirm' };
     case '/connect/oauth2/authorize/decline':
       return { kind: 'form', endpoint: 'oauth2/authorize', decision: 'decline' };
+    case WXLOGIN_SCRIPT_PATH:
+      return { kind: 'script' };
     default:
       return { kind: 'not-found' };
   }
@@ -543,6 +587,7 @@ function routeOf(pathname: string): Route {
 
 function endpointOf(route: Route): EmulatorEndpoint {
   if (route.kind === 'not-found') return 'not-found';
+  if (route.kind === 'script') return 'wxLogin.js';
   return route.kind === 'form' ? `${route.endpoint}/${route.decision}` : route.endpoint;
 }
 
@@ -676,8 +721,8 @@ async function readBody(req: IncomingMessage, limitBytes: number): Promise<strin
 // ---------------------------------------------------------------------------
 
 /**
- * A local WeChat login server for tests and demos: the QR login page, the Official Account
- * authorize page and the `sns/*` API, with WeChat's quirks (HTTP 200 errors, `text/plain`
+ * A local WeChat login server for tests and demos: the QR login page (also embedded by its
+ * wxLogin.js), the Official Account authorize page and the `sns/*` API, with WeChat's quirks (HTTP 200 errors, `text/plain`
  * JSON, `rid` suffixes, single-use codes, HTML error pages).
  *
  * @example
@@ -738,6 +783,7 @@ export class WeChatEmulator {
     return {
       authorizationURL: `${this.baseUrl}/connect/qrconnect`,
       officialAccountAuthorizationURL: `${this.baseUrl}/connect/oauth2/authorize`,
+      wxLoginScriptURL: `${this.baseUrl}${WXLOGIN_SCRIPT_PATH}`,
       tokenURL: `${this.baseUrl}/sns/oauth2/access_token`,
       refreshTokenURL: `${this.baseUrl}/sns/oauth2/refresh_token`,
       userProfileURL: `${this.baseUrl}/sns/userinfo`,
@@ -994,6 +1040,7 @@ export class WeChatEmulator {
     if (route.kind === 'api') return this.handleApi(route.endpoint, method, url.searchParams, res, base);
     if (route.kind === 'page' && method === 'GET') return this.respond(res, base, this.pageReply(route.endpoint, url.searchParams));
     if (route.kind === 'form' && method === 'POST') return this.handleForm(route, req, res, base);
+    if (route.kind === 'script' && method === 'GET') return this.respond(res, base, this.scriptReply());
     const reply = route.kind === 'not-found' ? gatewayReply(404) : plainReply(405, 'Method Not Allowed');
     return this.respond(res, base, reply);
   }
@@ -1006,7 +1053,7 @@ export class WeChatEmulator {
       path: url.pathname,
       query: redactParams(url.searchParams),
       paramOrder,
-      ...(route.kind === 'page' ? { documentedOrder: isDocumentedOrder(paramOrder) } : {}),
+      ...(route.kind === 'page' ? { documentedOrder: isDocumentedOrder(paramOrder, isJssdk(route.endpoint, url.searchParams)) } : {}),
       status: 0,
       at: this.options.clock(),
     };
@@ -1043,6 +1090,11 @@ export class WeChatEmulator {
   }
 
   // -- the pages (open.weixin.qq.com) -----------------------------------------
+
+  /** wxLogin.js, pointing its iframe at this emulator's QR page (§2.3). */
+  private scriptReply(): Reply {
+    return { status: 200, contentType: 'application/javascript; charset=utf-8', body: renderWxLoginScript(this.endpoints.authorizationURL) };
+  }
 
   private pageReply(endpoint: EmulatorPageEndpoint, params: URLSearchParams): Reply {
     const opened = this.openAuthorize(endpoint, params);
@@ -1082,7 +1134,7 @@ export class WeChatEmulator {
   /** What opening an authorize URL in the browser leads to (§1.1, §3.1). */
   private openAuthorize(endpoint: EmulatorPageEndpoint, params: URLSearchParams): Opened {
     // NOTE: WeChat matches the authorize link with a strict regex; wrong order breaks the page (§3.1).
-    if (this.options.strictParameterOrder && !isDocumentedOrder([...params.keys()])) {
+    if (this.options.strictParameterOrder && !isDocumentedOrder([...params.keys()], isJssdk(endpoint, params))) {
       return errorOutcome(PAGE_ERRORS.parameterOrder);
     }
     const request = this.validateAuthorize(endpoint, params);
@@ -1108,7 +1160,10 @@ export class WeChatEmulator {
     if (redirectUri === '') return PAGE_ERRORS.redirectEmpty;
     const scope = params.get('scope') ?? '';
     if (scope === '') return PAGE_ERRORS.scopeEmpty;
-    if (params.get('response_type') !== 'code') return PAGE_ERRORS.responseType;
+    const embedded = isJssdk(endpoint, params) ? embeddedViewOf(params) : null;
+    // NOTE: wxLogin.js's iframe URL carries no response_type (§2.3); every other link needs `code`.
+    const responseType = params.get('response_type');
+    if (responseType !== 'code' && !(embedded !== null && responseType === null)) return PAGE_ERRORS.responseType;
     const scopes = this.permittedScopes(endpoint, app, scope);
     if (!Array.isArray(scopes)) return scopes;
     const problem = redirectUriProblem(app, redirectUri);
@@ -1121,6 +1176,7 @@ export class WeChatEmulator {
       state: params.get('state'),
       lang: pageLangOf(params),
       forcePopup: params.get('forcePopup') === 'true',
+      embedded,
     };
   }
 
@@ -1134,13 +1190,15 @@ export class WeChatEmulator {
   }
 
   private loginView(request: AuthorizeRequest, params: URLSearchParams): LoginPageView {
-    const passThrough = ['appid', 'redirect_uri', 'response_type', 'scope', 'state', 'lang', 'forcePopup'];
+    const passThrough = ['appid', 'redirect_uri', 'response_type', 'scope', 'state', 'lang', 'forcePopup', 'login_type', 'self_redirect'];
     const fields = passThrough.flatMap((name): Array<[string, string]> => {
       const value = params.get(name);
       return value === null ? [] : [[name, value]];
     });
     // NOTE: in wxLogin.js's iframe, the redirect goes to the top window unless self_redirect=true (§2.2).
-    const inIframe = params.get('login_type') === 'jssdk' && params.get('self_redirect') !== 'true';
+    const top = request.embedded !== null && request.embedded.selfRedirect !== 'true';
+    // A decline WeChat answers with its own page (declineBehaviour 'stay') stays inside the iframe.
+    const declineTop = top && this.options.declineBehaviour === 'redirect';
     return {
       endpoint: request.endpoint,
       appName: request.app.name,
@@ -1148,8 +1206,10 @@ export class WeChatEmulator {
       scopes: request.scopes,
       fields,
       users: [...this.users.values()].map((user) => ({ id: user.id, nickname: user.nickname })),
-      formTarget: inIframe ? '_top' : '_self',
+      formTarget: top ? '_top' : '_self',
+      declineTarget: declineTop ? '_top' : '_self',
       qrSeed: `${request.app.appid}:${request.state ?? ''}:${this.options.clock()}`,
+      embedded: request.embedded,
     };
   }
 

@@ -22,6 +22,20 @@ export interface ErrorPageView {
   readonly hint?: string;
 }
 
+/** What wxLogin.js's iframe URL asks of the QR box (wechat-api.md §2.2). */
+export interface EmbeddedView {
+  /** `self_redirect`: `'true'` redirects inside the iframe; `'false'` and `'default'` the top window. */
+  readonly selfRedirect: 'true' | 'false' | 'default';
+  /** `stylelite=1`: the new, compact UI, which ignores `href`. */
+  readonly stylelite: boolean;
+  /** `fast_login=0` turns PC quick login off (the emulator has none; shown for tests). */
+  readonly fastLogin: boolean;
+  /** `style=white` for dark pages. */
+  readonly style: 'black' | 'white';
+  /** Custom CSS (https or `data:text/css;base64,`), or null. */
+  readonly href: string | null;
+}
+
 /** What the login page needs to know. */
 export interface LoginPageView {
   readonly endpoint: 'qrconnect' | 'oauth2/authorize';
@@ -34,6 +48,10 @@ export interface LoginPageView {
   readonly users: ReadonlyArray<{ readonly id: string; readonly nickname: string }>;
   /** `_top` when the page sits in wxLogin.js's iframe without self_redirect (wechat-api.md §2.2). */
   readonly formTarget: '_self' | '_top';
+  /** Where Decline's answer goes: `_self` when WeChat answers it with its own page. */
+  readonly declineTarget: '_self' | '_top';
+  /** Set when wxLogin.js's iframe opened the QR page: render the compact box. */
+  readonly embedded: EmbeddedView | null;
   /** Varies the placeholder QR so two logins look different. */
   readonly qrSeed: string;
 }
@@ -105,6 +123,57 @@ const STYLE = [
   '.code{color:#999}',
 ].join('');
 
+// The QR box inside wxLogin.js's 300×400 iframe (scrolling="no"): everything must fit.
+const EMBEDDED_STYLE = [
+  'body{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;',
+  'background:transparent;color:#191919;margin:0;padding:8px;text-align:center;font-size:13px}',
+  'body.white{color:#fff}',
+  'h1{font-size:18px;font-weight:500;margin:4px 0 8px}',
+  'svg{display:block;margin:0 auto}',
+  'p{margin:6px 0}',
+  'fieldset{border:0;padding:0;margin:6px 0;text-align:left;max-height:84px;overflow:auto}',
+  'legend{font-size:11px;color:#999;padding:0}',
+  'label{display:block;padding:1px 0}',
+  'button{font-size:13px;padding:5px 12px;margin:2px;border-radius:4px;border:1px solid #d9d9d9;background:#fff;color:#191919}',
+  '#confirm{background:#07c160;border-color:#07c160;color:#fff}',
+  '.note{color:#999;font-size:10px;margin-top:6px}',
+].join('');
+
+/**
+ * The stand-in for `res.wx.qq.com/connect/zh_CN/htmledition/js/wxLogin.js`, written like
+ * WeChat's 2024 script (wechat-api.md §2.3): `redirect_uri` and `state` concatenated raw,
+ * `1 === stylelite` and `0 === fast_login` compared strictly, a 300×400 iframe replacing the
+ * container's content. Only the iframe's host differs: `qrconnectURL`.
+ */
+export function renderWxLoginScript(qrconnectURL: string): string {
+  return `/* WeChat emulator: a stand-in for https://res.wx.qq.com/connect/zh_CN/htmledition/js/wxLogin.js */
+!function (window, document) {
+  window.WxLogin = function (e) {
+    var r = "default";
+    !0 === e.self_redirect ? r = "true" : !1 === e.self_redirect && (r = "false");
+    var i = document.createElement("iframe"),
+      n = ${JSON.stringify(`${qrconnectURL}?appid=`)} + e.appid + "&scope=" + e.scope + "&redirect_uri=" + e.redirect_uri +
+        "&state=" + e.state + "&login_type=jssdk&self_redirect=" + r + "&styletype=" + (e.styletype || "") +
+        "&sizetype=" + (e.sizetype || "") + "&bgcolor=" + (e.bgcolor || "") + "&rst=" + (e.rst || "");
+    n += e.style ? "&style=" + e.style : "";
+    n += e.href ? "&href=" + e.href : "";
+    n += "en" === e.lang ? "&lang=en" : "";
+    n += 1 === e.stylelite ? "&stylelite=1" : "";
+    n += 0 === e.fast_login ? "&fast_login=0" : "";
+    i.src = n;
+    i.frameBorder = "0";
+    i.allowTransparency = "true";
+    i.scrolling = "no";
+    i.width = "300px";
+    i.height = "400px";
+    var l = document.getElementById(e.id);
+    l.innerHTML = "";
+    l.appendChild(i);
+  };
+}(window, document);
+`;
+}
+
 /** Escapes text for HTML content and double-quoted attributes. */
 export function escapeHtml(text: string): string {
   return text
@@ -129,7 +198,7 @@ function documentOf(lang: PageLang, title: string, main: string): string {
 }
 
 /** A 21×21 placeholder "QR code": three finder squares plus seeded noise. Not scannable, by design. */
-export function renderQrSvg(seed: string): string {
+export function renderQrSvg(seed: string, sizePx = 200): string {
   const size = 21;
   const bits = createHash('sha512').update(seed).digest();
   let path = '';
@@ -139,7 +208,7 @@ export function renderQrSvg(seed: string): string {
     }
   }
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="-2 -2 ${size + 4} ${size + 4}" width="200" height="200"`,
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="-2 -2 ${size + 4} ${size + 4}" width="${sizePx}" height="${sizePx}"`,
     ' role="img" aria-label="QR code placeholder" data-testid="qrcode">',
     `<rect x="-2" y="-2" width="${size + 4}" height="${size + 4}" fill="#fff"/>`,
     `<path fill="#000" d="${path}"/></svg>`,
@@ -194,6 +263,7 @@ function headerOf(view: LoginPageView, text: PageText): { title: string; html: s
 
 /** The page that stands in for the phone: app name, QR placeholder, test users, Confirm / Decline. */
 export function renderLoginPage(view: LoginPageView): string {
+  if (view.embedded !== null) return renderEmbeddedLoginPage(view, view.embedded);
   const text = TEXT[view.lang];
   const header = headerOf(view, text);
   const base = `/connect/${view.endpoint}`;
@@ -204,11 +274,58 @@ export function renderLoginPage(view: LoginPageView): string {
     hiddenFields(view.fields),
     userChoices(view.users, text),
     `<button type="submit" id="confirm" data-testid="confirm"${disabled}>${escapeHtml(isQr ? text.confirmLogin : text.allow)}</button>`,
-    `<button type="submit" id="decline" data-testid="decline" formaction="${base}/decline">${escapeHtml(isQr ? text.cancel : text.reject)}</button>`,
+    declineButton(base, view.declineTarget, isQr ? text.cancel : text.reject),
     '</form>',
   ].join('\n');
   const main = `<main data-testid="login-page" data-endpoint="${view.endpoint}">\n${header.html}\n${form}\n<p class="note">${escapeHtml(text.emulatorNote)}</p>\n</main>`;
   return documentOf(view.lang, header.title, main);
+}
+
+function declineButton(base: string, target: LoginPageView['declineTarget'], label: string): string {
+  return `<button type="submit" id="decline" data-testid="decline" formaction="${base}/decline" formtarget="${target}">${escapeHtml(label)}</button>`;
+}
+
+/**
+ * The compact QR box wxLogin.js's iframe shows (old UI, or the smaller new one with
+ * `stylelite=1`), sized for the script's 300×400 iframe. Confirm redirects the top window
+ * unless `self_redirect=true` (wechat-api.md §2.2).
+ */
+function renderEmbeddedLoginPage(view: LoginPageView, embedded: EmbeddedView): string {
+  const text = TEXT[view.lang];
+  const base = `/connect/${view.endpoint}`;
+  const disabled = view.users.length === 0 ? ' disabled' : '';
+  const attributes = [
+    'data-testid="login-page"',
+    `data-endpoint="${view.endpoint}"`,
+    'data-embedded="true"',
+    `data-self-redirect="${embedded.selfRedirect}"`,
+    `data-stylelite="${embedded.stylelite ? '1' : '0'}"`,
+    `data-fast-login="${embedded.fastLogin ? '1' : '0'}"`,
+  ].join(' ');
+  const main = [
+    `<main ${attributes}>`,
+    embedded.stylelite ? '' : `<h1>${escapeHtml(text.qrTitle)}</h1>`,
+    renderQrSvg(view.qrSeed, embedded.stylelite ? 120 : 150),
+    `<p>${escapeHtml(text.qrPrompt(view.appName))}</p>`,
+    `<form method="post" action="${base}/confirm" target="${view.formTarget}" data-testid="login-form">`,
+    hiddenFields(view.fields),
+    userChoices(view.users, text),
+    `<button type="submit" id="confirm" data-testid="confirm"${disabled}>${escapeHtml(text.confirmLogin)}</button>`,
+    declineButton(base, view.declineTarget, text.cancel),
+    '</form>',
+    `<p class="note">${escapeHtml(text.emulatorNote)}</p>`,
+    '</main>',
+  ].filter((part) => part !== '');
+  // NOTE: custom CSS (href) only applies to the old UI; stylelite=1 ignores it (wechat-api.md §2.2).
+  const css = embedded.href !== null && !embedded.stylelite ? `<link rel="stylesheet" href="${escapeHtml(embedded.href)}">` : '';
+  return [
+    '<!DOCTYPE html>',
+    `<html lang="${view.lang === 'en' ? 'en' : 'zh-CN'}">`,
+    '<head><meta charset="utf-8">',
+    `<title>${escapeHtml(text.qrTitle)}</title><style>${EMBEDDED_STYLE}</style>${css}</head>`,
+    `<body class="${embedded.style}">${main.join('\n')}</body>`,
+    '</html>',
+  ].join('\n');
 }
 
 /** WeChat's authorize error page: HTTP 200 HTML with the code and the Chinese text (wechat-api.md §3.4). */
