@@ -32,6 +32,20 @@ export interface WeChatTokenResponse {
   [field: string]: unknown;
 }
 
+/**
+ * What a Mini Program's `sns/jscode2session` (code2Session) returns. `session_key` is a secret:
+ * never log it, never send it to the client.
+ */
+export interface WeChatCode2SessionResponse {
+  openid: string;
+  /** Present when the Mini Program is bound to an Open Platform account. */
+  unionid?: string;
+  /** The key of this login's session, base64 of 16 bytes, to decrypt and check data the Mini Program posts. */
+  session_key: string;
+  /** Any other field WeChat adds is kept. */
+  [field: string]: unknown;
+}
+
 /** What `sns/userinfo` returns, as parsed JSON plus the raw body. */
 export interface WeChatUserInfoResponse {
   json: Record<string, unknown>;
@@ -47,13 +61,16 @@ export interface WeChatEndpoints {
   refreshTokenURL: string;
   userProfileURL: string;
   checkTokenURL: string;
+  /** Mini Program code2Session; `DEFAULT_ENDPOINTS.sessionURL` when absent. */
+  sessionURL?: string;
 }
 
-export const DEFAULT_ENDPOINTS: Readonly<WeChatEndpoints> = Object.freeze({
+export const DEFAULT_ENDPOINTS: Readonly<Required<WeChatEndpoints>> = Object.freeze({
   tokenURL: 'https://api.weixin.qq.com/sns/oauth2/access_token',
   refreshTokenURL: 'https://api.weixin.qq.com/sns/oauth2/refresh_token',
   userProfileURL: 'https://api.weixin.qq.com/sns/userinfo',
   checkTokenURL: 'https://api.weixin.qq.com/sns/auth',
+  sessionURL: 'https://api.weixin.qq.com/sns/jscode2session',
 });
 
 export interface WeChatClientOptions {
@@ -155,6 +172,24 @@ export class WeChatClient {
       if (error instanceof WeChatError && error.code === 'WECHAT_INVALID_TOKEN') return false;
       throw error;
     }
+  }
+
+  /**
+   * Exchanges a Mini Program's `wx.login()` code for the user's openid, unionid and session_key
+   * (`sns/jscode2session`). Never retried: codes are single-use.
+   */
+  async codeToSession(jsCode: string): Promise<WeChatCode2SessionResponse> {
+    const call: Call = {
+      endpoint: 'jscode2session',
+      url: this.#endpoints.sessionURL ?? DEFAULT_ENDPOINTS.sessionURL,
+      query: { appid: this.appId, secret: this.#appSecret, js_code: jsCode, grant_type: 'authorization_code' },
+      secrets: [this.#appSecret, jsCode],
+    };
+    const raw = await this.#fetchText(call);
+    // The session_key is a secret known only once the answer is in: it joins the call's secrets
+    // before anything built from this answer (an errmsg) can show it.
+    call.secrets.push(...sessionKeyIn(raw));
+    return parseCode2SessionResponse(parseWeChatJSON(raw, call.endpoint, call.secrets));
   }
 
   async #get(call: Call): Promise<Record<string, unknown>> {
@@ -293,16 +328,41 @@ export function parseTokenResponse(json: Record<string, unknown>, endpoint: WeCh
   }
   const token: WeChatTokenResponse = {
     ...json,
-    access_token: json.access_token as string,
-    openid: json.openid as string,
+    access_token: (json.access_token as string).trim(),
+    openid: (json.openid as string).trim(),
     refresh_token: typeof json.refresh_token === 'string' ? json.refresh_token : '',
     expires_in: typeof json.expires_in === 'number' ? json.expires_in : Number(json.expires_in) || 0,
     scope: typeof json.scope === 'string' ? json.scope : '',
   };
   // NOTE: never String(json.unionid): an absent unionid must stay absent, not become "undefined".
-  if (isNonEmptyString(json.unionid)) token.unionid = json.unionid;
+  if (isNonEmptyString(json.unionid)) token.unionid = json.unionid.trim();
   else delete token.unionid;
   return token;
+}
+
+/** Checks that a code2Session answer has what a login needs. Pure; exported for tests. */
+export function parseCode2SessionResponse(json: Record<string, unknown>): WeChatCode2SessionResponse {
+  const missing = (['openid', 'session_key'] as const).filter((key) => !isNonEmptyString(json[key]));
+  if (missing.length > 0) {
+    throw new WeChatResponseError(`WeChat jscode2session answer lacks ${missing.join(' and ')}.`, {
+      code: 'WECHAT_MALFORMED_RESPONSE',
+    });
+  }
+  const session: WeChatCode2SessionResponse = { ...json, openid: (json.openid as string).trim(), session_key: json.session_key as string };
+  // NOTE: never String(json.unionid): an absent unionid must stay absent, not become "undefined".
+  if (isNonEmptyString(json.unionid)) session.unionid = json.unionid.trim();
+  else delete session.unionid;
+  return session;
+}
+
+function sessionKeyIn(raw: string): string[] {
+  try {
+    const json: unknown = JSON.parse(raw.trim());
+    const key = isPlainObject(json) ? json.session_key : undefined;
+    return isNonEmptyString(key) ? [key] : [];
+  } catch {
+    return [];
+  }
 }
 
 function toErrcode(value: unknown): number | undefined {
@@ -315,8 +375,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// Ids and tokens never contain white space; a blank one must not become everyone's user id.
 function isNonEmptyString(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0;
+  return typeof value === 'string' && value.trim().length > 0;
 }
 
 /** Replaces every secret in a text with `[redacted]`. Pure. */

@@ -6,9 +6,11 @@
  * - {@link WeChatResponseError}: WeChat answered something we cannot read (HTML, bad JSON, too large).
  * - {@link WeChatAPIError}: WeChat answered `{errcode, errmsg}`: it said no. Its subclasses say who
  *   must act: {@link WeChatCodeError} (the user: log in again), {@link WeChatCredentialsError}
- *   (the operator: fix AppID/AppSecret), {@link WeChatTokenError} (the app: refresh or re-login).
+ *   (the operator: fix AppID/AppSecret), {@link WeChatTokenError} (the app: refresh or re-login),
+ *   {@link WeChatUserBlockedError} (WeChat refuses this Mini Program user).
+ * - {@link WeChatUserDataError}: data a Mini Program posted cannot be decrypted or trusted.
  *
- * No message, property or cause of these errors ever holds the AppSecret, a code or a token.
+ * No message, property or cause of these errors ever holds the AppSecret, a code, a token or a session key.
  *
  * @packageDocumentation
  */
@@ -29,7 +31,11 @@ export type WeChatErrorCode =
   | 'WECHAT_SCOPE_UNAUTHORIZED'
   | 'WECHAT_RATE_LIMITED'
   | 'WECHAT_SYSTEM_BUSY'
-  | 'WECHAT_API_ERROR';
+  | 'WECHAT_API_ERROR'
+  | 'WECHAT_USER_BLOCKED'
+  | 'WECHAT_USERDATA_MALFORMED'
+  | 'WECHAT_USERDATA_UNDECRYPTABLE'
+  | 'WECHAT_USERDATA_WRONG_APPID';
 
 /** What every WeChatError is built from. */
 export interface WeChatErrorInit {
@@ -129,6 +135,32 @@ export class WeChatCredentialsError extends WeChatAPIError {}
 /** An access or refresh token is invalid or expired: refresh it, or ask the user to log in again. */
 export class WeChatTokenError extends WeChatAPIError {}
 
+/**
+ * WeChat refused a Mini Program login because it rates the user as high-risk (errcode 40226,
+ * `code blocked`): a Passport `fail` with `code: 'WECHAT_USER_BLOCKED'`. Retrying does not help.
+ */
+export class WeChatUserBlockedError extends WeChatAPIError {}
+
+/**
+ * Data a Mini Program posted (`encryptedData`/`iv`, `rawData`/`signature`) cannot be trusted:
+ * - `WECHAT_USERDATA_MALFORMED`: not what WeChat sends (not base64, an iv or key that is not
+ *   16 bytes, a ciphertext that is not whole AES blocks);
+ * - `WECHAT_USERDATA_UNDECRYPTABLE`: it does not decrypt to JSON with this session key: a wrong
+ *   or stale session key, a wrong iv, tampered data or bad padding. These are one code on purpose:
+ *   telling bad padding apart would give clients a padding oracle to forge data with;
+ * - `WECHAT_USERDATA_WRONG_APPID`: it decrypted, but its `watermark.appid` is another app's.
+ *
+ * Never holds the session key, the ciphertext or what it decrypts to.
+ */
+export class WeChatUserDataError extends WeChatError {
+  constructor(
+    message: string,
+    init: { code: 'WECHAT_USERDATA_MALFORMED' | 'WECHAT_USERDATA_UNDECRYPTABLE' | 'WECHAT_USERDATA_WRONG_APPID'; cause?: unknown },
+  ) {
+    super(message, { ...init, retryable: false });
+  }
+}
+
 /** Which WeChat call failed, so the message can say what to do. */
 export type WeChatEndpoint = 'access_token' | 'refresh_token' | 'userinfo' | 'auth' | 'jscode2session';
 
@@ -179,6 +211,29 @@ const CLASSIFICATION: ReadonlyMap<number, Classification> = new Map<number, Clas
   [45009, { code: 'WECHAT_RATE_LIMITED', kind: WeChatAPIError, retryable: true, advice: 'The daily API quota is used up.' }],
 ]);
 
+const FIX_MINIPROGRAM_CREDENTIALS =
+  'Check that clientID is the AppID and clientSecret the AppSecret of the Mini Program ' +
+  '(mp.weixin.qq.com > Development > Development Settings, 开发管理 > 开发设置), without spaces, and that the secret was not reset.';
+const MINIPROGRAM_CREDENTIALS: Classification = {
+  code: 'WECHAT_BAD_CREDENTIALS',
+  kind: WeChatCredentialsError,
+  retryable: false,
+  advice: FIX_MINIPROGRAM_CREDENTIALS,
+};
+
+// errcodes whose meaning or advice depends on the call, keyed `endpoint:errcode`; looked up before
+// the table above. 40226 is documented for code2Session only (wechat-api.md §8, §9).
+const CLASSIFICATION_BY_ENDPOINT: ReadonlyMap<string, Classification> = new Map<string, Classification>([
+  ['jscode2session:40226', {
+    code: 'WECHAT_USER_BLOCKED', kind: WeChatUserBlockedError, retryable: false,
+    advice: 'WeChat blocks Mini Program logins of users it rates as high-risk; retrying does not help.',
+  }],
+  ['jscode2session:40013', MINIPROGRAM_CREDENTIALS],
+  ['jscode2session:40125', MINIPROGRAM_CREDENTIALS],
+  ['jscode2session:41002', MINIPROGRAM_CREDENTIALS],
+  ['jscode2session:41004', MINIPROGRAM_CREDENTIALS],
+]);
+
 const BAD_SECRET: Classification = {
   code: 'WECHAT_BAD_CREDENTIALS',
   kind: WeChatCredentialsError,
@@ -199,7 +254,9 @@ const FALLBACK: Classification = {
  */
 export function errorFromErrcode(endpoint: WeChatEndpoint, errcode: number, errmsg: string): WeChatAPIError {
   // NOTE: 40001 on the code exchange means the AppSecret is wrong, not a user token (wechat-api.md §9).
-  const rule = errcode === 40001 && endpoint === 'access_token' ? BAD_SECRET : (CLASSIFICATION.get(errcode) ?? FALLBACK);
+  const rule =
+    CLASSIFICATION_BY_ENDPOINT.get(`${endpoint}:${errcode}`) ??
+    (errcode === 40001 && endpoint === 'access_token' ? BAD_SECRET : (CLASSIFICATION.get(errcode) ?? FALLBACK));
   const { text } = splitErrmsg(errmsg);
   const said = text === '' ? `errcode ${errcode}` : `errcode ${errcode}: ${text}`;
   const message = `WeChat ${endpoint} call failed (${said}). ${rule.advice}`;

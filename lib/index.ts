@@ -5,6 +5,18 @@
  */
 export { WeChatStrategy, Strategy, isInsideWeChat, resolveCallbackURL } from './strategy.js';
 export type { WeChatAuthenticateOptions, WeChatFailureInfo, WeChatFlowOptions } from './strategy.js';
+export { WeChatMiniProgramStrategy } from './miniprogram.js';
+export type {
+  WeChatMiniProgramStrategyOptions,
+  WeChatMiniProgramStrategyOptionsWithRequest,
+  WeChatMiniProgramVerifyFunction,
+  WeChatMiniProgramVerifyFunctionWithRequest,
+} from './miniprogram.js';
+export { WeChatAppStrategy } from './native-app.js';
+export type { WeChatAppStrategyOptions, WeChatAppStrategyOptionsWithRequest } from './native-app.js';
+export type { WeChatCodeFailureInfo, WeChatPostedCodeOptions } from './code-login.js';
+export { WeChatSessionKey, decryptUserData, verifyUserDataSignature } from './userdata.js';
+export type { WeChatDecryptedPhoneNumber, WeChatDecryptedUserInfo, WeChatWatermark } from './userdata.js';
 export { MemoryCallbackStore, callbackKey } from './duplicates.js';
 export type { WeChatCallbackStore, WeChatDuplicateCallbackOptions } from './duplicates.js';
 export { buildWxLoginOptions } from './wxlogin.js';
@@ -29,7 +41,7 @@ export type { WeChatIdentity, WeChatProfile } from './profile.js';
 export { buildAuthorizeURL, OFFICIAL_ACCOUNT_AUTHORIZE_URL, QR_CONNECT_URL } from './authorize.js';
 export type { AuthorizeURLParams, WeChatQRLang } from './authorize.js';
 export { DEFAULT_ENDPOINTS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS } from './client.js';
-export type { Dispatcher, WeChatEndpoints, WeChatTokenResponse, WeChatUserInfoLang } from './client.js';
+export type { Dispatcher, WeChatCode2SessionResponse, WeChatEndpoints, WeChatTokenResponse, WeChatUserInfoLang } from './client.js';
 export {
   WeChatAPIError,
   WeChatCodeError,
@@ -39,6 +51,8 @@ export {
   WeChatRequestError,
   WeChatResponseError,
   WeChatTokenError,
+  WeChatUserBlockedError,
+  WeChatUserDataError,
   errorFromErrcode,
 } from './errors.js';
 export type { WeChatEndpoint, WeChatErrorCode, WeChatErrorInit } from './errors.js';

@@ -169,7 +169,8 @@ export interface WeChatSettings {
   duplicates: false | { store: WeChatCallbackStore | undefined; ttlSeconds: number; waitMs: number };
 }
 
-const USERINFO_LANGS: readonly string[] = ['zh_CN', 'zh_TW', 'en'];
+/** @internal */
+export const USERINFO_LANGS: readonly string[] = ['zh_CN', 'zh_TW', 'en'];
 const QR_LANGS: readonly string[] = ['cn', 'en'];
 
 /** @internal Checks the options; throws a WeChatOptionsError naming the option to fix. Pure. */
@@ -280,13 +281,14 @@ function appOf(o: Record<string, unknown>, what: string, prefix = ''): { app: We
   return { app: { flow, appId, scope, authorizationURL, forcePopup: o.forcePopup === true }, appSecret };
 }
 
-function credential(o: Record<string, unknown>, name: string, alias: string, what: string, prefix = ''): string {
+/** @internal A required credential under its passport-oauth2 name or its passport-wechat alias. */
+export function credential(o: Record<string, unknown>, name: string, alias: string, what: string, prefix = '', owner = 'WeChatStrategy'): string {
   const value = o[name] ?? o[alias];
   if (o[name] !== undefined && o[alias] !== undefined) {
     throw new WeChatOptionsError(`Pass either ${prefix}${name} or ${prefix}${alias}, not both.`);
   }
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new WeChatOptionsError(`WeChatStrategy needs ${prefix}${name} (${what}) as a non-empty string.`);
+    throw new WeChatOptionsError(`${owner} needs ${prefix}${name} (${what}) as a non-empty string.`);
   }
   if (value !== value.trim()) {
     throw new WeChatOptionsError(`${prefix}${name} has leading or trailing white space; WeChat would reject it.`);
@@ -304,7 +306,8 @@ function scopeOf(value: unknown, prefix = ''): string {
   return list.join(',');
 }
 
-function url(o: Record<string, unknown>, name: string, prefix = ''): string | undefined {
+/** @internal An optional absolute http(s) URL option. */
+export function url(o: Record<string, unknown>, name: string, prefix = ''): string | undefined {
   const value = optionalString(o, name);
   if (value === undefined) return undefined;
   let parsed: URL;
@@ -328,7 +331,8 @@ function optionalString(o: Record<string, unknown>, name: string): string | unde
   return value;
 }
 
-function oneOf(o: Record<string, unknown>, name: string, allowed: readonly string[], what: string): string | undefined {
+/** @internal */
+export function oneOf(o: Record<string, unknown>, name: string, allowed: readonly string[], what: string): string | undefined {
   const value = o[name];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !allowed.includes(value)) {
@@ -337,7 +341,8 @@ function oneOf(o: Record<string, unknown>, name: string, allowed: readonly strin
   return value;
 }
 
-function positiveInteger(o: Record<string, unknown>, name: string, prefix = ''): number | undefined {
+/** @internal */
+export function positiveInteger(o: Record<string, unknown>, name: string, prefix = ''): number | undefined {
   const value = o[name];
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
@@ -346,7 +351,8 @@ function positiveInteger(o: Record<string, unknown>, name: string, prefix = ''):
   return value;
 }
 
-function dispatcherOf(value: unknown): Dispatcher | undefined {
+/** @internal */
+export function dispatcherOf(value: unknown): Dispatcher | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null || typeof (value as { dispatch?: unknown }).dispatch !== 'function') {
     throw new WeChatOptionsError('dispatcher must be an undici Dispatcher (e.g. new Agent() or new ProxyAgent(url)).');
@@ -354,7 +360,8 @@ function dispatcherOf(value: unknown): Dispatcher | undefined {
   return value as Dispatcher;
 }
 
-function skipOf(value: unknown): SkipUserProfile {
+/** @internal */
+export function skipOf(value: unknown): SkipUserProfile {
   if (value === undefined) return false;
   if (typeof value === 'boolean' || typeof value === 'function') return value as SkipUserProfile;
   throw new WeChatOptionsError('skipUserProfile must be a boolean or a function.');

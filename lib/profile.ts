@@ -60,12 +60,13 @@ export function parseProfile(json: unknown, identity?: WeChatIdentity, raw?: str
     throw new WeChatResponseError('WeChat userinfo is not a JSON object.', { code: 'WECHAT_MALFORMED_RESPONSE' });
   }
   const info = json as Record<string, unknown>;
-  const openid = nonEmpty(info.openid) ?? identity?.openid;
+  const known = nonEmpty(identity?.openid);
+  const openid = nonEmpty(info.openid) ?? known;
   if (openid === undefined || openid === '') {
     throw new WeChatResponseError('WeChat userinfo has no openid.', { code: 'WECHAT_MALFORMED_RESPONSE' });
   }
   // NOTE: a userinfo answer for another user than the token's would log in the wrong person.
-  if (identity && identity.openid !== openid) {
+  if (known !== undefined && known !== openid) {
     throw new WeChatResponseError('WeChat userinfo is for another openid than the access token.', {
       code: 'WECHAT_MALFORMED_RESPONSE',
     });

@@ -8,12 +8,12 @@ import OAuth2Strategy from 'passport-oauth2';
 import { buildAuthorizeURL } from './authorize.js';
 import { WeChatClient, type WeChatTokenResponse } from './client.js';
 import { MemoryCallbackStore, callbackKey, parseRecord, sessionTag, type CallbackRecord, type WeChatCallbackStore } from './duplicates.js';
+import { PLAUSIBLE_CODE, settle, shouldSkip } from './glue.js';
 import { flowOfState, prefixedStore, prefixOf, type FlowStateStore } from './state.js';
 import { buildWxLoginOptions, type WxLoginOptions, type WxLoginStyle } from './wxlogin.js';
 import { WeChatCodeError, WeChatError, WeChatOptionsError } from './errors.js';
 import {
   resolveSettings,
-  type SkipUserProfile,
   type WeChatAppSettings,
   type WeChatFlow,
   type WeChatSettings,
@@ -81,8 +81,6 @@ const DUPLICATE_UNFINISHED: WeChatFailureInfo = {
   code: 'WECHAT_DUPLICATE_CALLBACK',
   message: 'This WeChat login was already being completed by another request, which did not succeed. Please log in again.',
 };
-// WeChat codes are ~32 printable characters; anything else never came from WeChat.
-const PLAUSIBLE_CODE = /^[\x21-\x7e]{1,512}$/;
 
 /** @internal A callback this request claimed in the callback store. */
 interface Claim {
@@ -280,7 +278,7 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
       app.stateStore.store(req, undefined, meta, (err, state) => {
         if (err) return reject(err);
         try {
-          resolve(buildWxLoginOptions(app.settings.appId, callbackURL, state, { lang: this._settings.qrLang, ...style }));
+          resolve(buildWxLoginOptions(app.settings.appId, callbackURL, state, { ...style, lang: style.lang ?? this._settings.qrLang }));
         } catch (error) {
           reject(error);
         }
@@ -505,31 +503,6 @@ function grantFor(client: WeChatClient): WeChatOAuth2Adapter['getOAuthAccessToke
       (thrown) => process.nextTick(() => { throw thrown; }),
     );
   };
-}
-
-/**
- * Hands a promise's outcome to callback-style code without ever leaving a rejected promise
- * behind: whatever the callbacks throw goes to `onThrow`.
- */
-function settle<T>(
-  promise: Promise<T>,
-  onValue: (value: T) => void,
-  onError: (error: unknown) => void,
-  onThrow: (thrown: unknown) => void,
-): void {
-  promise.then(onValue, onError).catch(onThrow);
-}
-
-function shouldSkip(skip: SkipUserProfile, accessToken: string): Promise<boolean> {
-  if (typeof skip === 'boolean') return Promise.resolve(skip);
-  if (skip.length > 1) {
-    return new Promise((resolve, reject) => {
-      (skip as (t: string, d: (err: unknown, s?: boolean) => void) => void)(accessToken, (err, s) =>
-        err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(s === true),
-      );
-    });
-  }
-  return Promise.resolve((skip as (t: string) => boolean)(accessToken) === true);
 }
 
 function firstParam(req: Request, name: string): string | undefined {

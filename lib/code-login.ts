@@ -1,0 +1,162 @@
+/**
+ * Passport glue shared by the strategies whose client posts a WeChat code to the server — the
+ * Mini Program (`wx.login()`) and the native app (the Open SDK's `SendAuth`): reading and checking
+ * the posted code, the options both take, and handing a login's outcome to Passport without ever
+ * leaving a rejected promise behind. No redirect, no state: the code never went through a browser.
+ */
+import type { Request } from 'express';
+import type { Strategy } from 'passport-strategy';
+import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, type Dispatcher } from './client.js';
+import { WeChatOptionsError } from './errors.js';
+import { PLAUSIBLE_CODE } from './glue.js';
+import { credential, dispatcherOf, positiveInteger, type VerifyCallback } from './options.js';
+
+/** Why a login with a posted code ended in Passport's `fail()`: the `info` your failure handler receives. */
+export interface WeChatCodeFailureInfo {
+  message: string;
+  /**
+   * `WECHAT_MISSING_CODE`/`WECHAT_MALFORMED_CODE` (400, WeChat was not called),
+   * `WECHAT_INVALID_CODE` (401: invalid, expired or used; the client must get a new code),
+   * `WECHAT_USER_BLOCKED` (403, Mini Program only: WeChat blocks this high-risk user).
+   */
+  code: 'WECHAT_MISSING_CODE' | 'WECHAT_MALFORMED_CODE' | 'WECHAT_INVALID_CODE' | 'WECHAT_USER_BLOCKED';
+  /** WeChat's errcode, when WeChat refused the code. */
+  errcode?: number;
+}
+
+/** Options both posted-code strategies take. */
+export interface WeChatPostedCodeOptions {
+  /** The field holding the code, read from the parsed body first, then the query. Default `'code'`. */
+  codeField?: string | undefined;
+  /** Per-call deadline for every WeChat API call, in ms. Default 10000. */
+  timeout?: number | undefined;
+  /** Largest WeChat answer accepted, in bytes. Default 1 MiB. */
+  maxResponseBytes?: number | undefined;
+  /** An undici `Dispatcher` for WeChat calls (a `ProxyAgent`, an `Agent` with a custom CA, …). */
+  dispatcher?: Dispatcher | undefined;
+}
+
+/** @internal What a posted-code strategy keeps of its options, checked. */
+export interface PostedCodeSettings {
+  appId: string;
+  codeField: string;
+  passReqToCallback: boolean;
+  timeout: number;
+  maxResponseBytes: number;
+  dispatcher: Dispatcher | undefined;
+}
+
+const FIELD_NAME = /^[A-Za-z_$][\w$-]{0,63}$/;
+
+/**
+ * @internal Checks the options both strategies share; throws a WeChatOptionsError naming the
+ * option to fix. Returns the AppSecret apart, so the caller can hand it straight to the client.
+ */
+export function resolvePostedCodeSettings(
+  strategy: string,
+  appKind: string,
+  options: unknown,
+  verify: unknown,
+): { settings: PostedCodeSettings; appSecret: string; options: Record<string, unknown> } {
+  if (typeof options !== 'object' || options === null) {
+    throw new WeChatOptionsError(`${strategy} needs an options object: new ${strategy}({ clientID, clientSecret }, verify).`);
+  }
+  if (typeof verify !== 'function') throw new WeChatOptionsError(`${strategy} needs a verify callback as its last argument.`);
+  const o = options as Record<string, unknown>;
+  const appId = credential(o, 'clientID', 'appID', `the AppID of your ${appKind}`, '', strategy);
+  const appSecret = credential(o, 'clientSecret', 'appSecret', 'its AppSecret', '', strategy);
+  const codeField = o.codeField ?? 'code';
+  if (typeof codeField !== 'string' || !FIELD_NAME.test(codeField)) {
+    throw new WeChatOptionsError('codeField must be a field name such as "code".');
+  }
+  if (o.passReqToCallback !== undefined && typeof o.passReqToCallback !== 'boolean') {
+    throw new WeChatOptionsError('passReqToCallback must be a boolean.');
+  }
+  return {
+    settings: {
+      appId,
+      codeField,
+      passReqToCallback: o.passReqToCallback === true,
+      timeout: positiveInteger(o, 'timeout') ?? DEFAULT_TIMEOUT_MS,
+      maxResponseBytes: positiveInteger(o, 'maxResponseBytes') ?? DEFAULT_MAX_RESPONSE_BYTES,
+      dispatcher: dispatcherOf(o.dispatcher),
+    },
+    appSecret,
+    options: o,
+  };
+}
+
+/**
+ * @internal The code the client posted, from the parsed body first, then the query; or why there
+ * is none worth sending to WeChat.
+ */
+export function readPostedCode(req: Request, field: string): { code: string } | { failure: WeChatCodeFailureInfo } {
+  const body: unknown = req.body;
+  const fromBody = ownField(body, field);
+  const value = isAbsent(fromBody) ? ownField(req.query, field) : fromBody;
+  if (isAbsent(value)) {
+    // NOTE: Express 5 leaves req.body undefined without a body parser: say so, it is the usual cause.
+    const hint = body === undefined ? ' No body was parsed: mount a body parser such as express.json() before passport.authenticate().' : '';
+    return { failure: { code: 'WECHAT_MISSING_CODE', message: `The request carries no WeChat code (field "${field}").${hint}` } };
+  }
+  // `?code=a&code=b` (an array), `{ "code": { "$gt": "" } }`, a number: not something WeChat issues.
+  if (typeof value !== 'string' || !PLAUSIBLE_CODE.test(value)) {
+    return { failure: { code: 'WECHAT_MALFORMED_CODE', message: `The WeChat code in field "${field}" is malformed.` } };
+  }
+  return { code: value };
+}
+
+function ownField(bag: unknown, name: string): unknown {
+  if (typeof bag !== 'object' || bag === null || !Object.hasOwn(bag, name)) return undefined;
+  return (bag as Record<string, unknown>)[name];
+}
+
+function isAbsent(value: unknown): boolean {
+  return value === undefined || value === null || value === '';
+}
+
+/** The Passport actions a strategy's per-request object carries. */
+type Actions = Pick<Strategy, 'success' | 'fail' | 'error'>;
+
+/**
+ * @internal Calls verify the way passport-oauth2 does, with a `done` that acts once: a verify
+ * that throws, or returns a promise that rejects before `done`, ends in `error()`.
+ */
+export function callVerify(actions: Actions, verify: (...args: never[]) => unknown, args: unknown[]): void {
+  let called = false;
+  const done: VerifyCallback = (err, user, info) => {
+    if (called) return;
+    called = true;
+    if (err) return actions.error(err instanceof Error ? err : new Error(String(err)));
+    if (!user) return actions.fail(info, 401);
+    actions.success(user, info ?? {});
+  };
+  try {
+    const returned: unknown = (verify as (...a: unknown[]) => unknown)(...args, done);
+    // An async verify (NestJS's among them) returns a promise: only a rejection matters.
+    if (isThenable(returned)) {
+      returned.then(undefined, (error: unknown) => {
+        try {
+          done(error);
+        } catch {
+          // The host already answered this request; nothing left to tell it.
+        }
+      });
+    }
+  } catch (error) {
+    done(error);
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/** @internal Reports an error to Passport once more, ignoring a host that already answered. */
+export function reportError(actions: Actions, error: unknown): void {
+  try {
+    actions.error(error instanceof Error ? error : new Error(String(error)));
+  } catch {
+    // The host already answered this request (e.g. headers sent); nothing left to tell it.
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * WeChatAppStrategy: sign-in from your own iOS or Android app. The app asks WeChat's Open SDK for
+ * a code (`SendAuth.Req`, scope `snsapi_userinfo`) and posts it; the strategy exchanges it with the
+ * Mobile Application's AppID and AppSecret through the website flow's calls (`sns/oauth2/access_token`,
+ * `sns/userinfo`). No redirect and no state: the code never went through a browser.
+ */
+import type { Request } from 'express';
+import { Strategy } from 'passport-strategy';
+import { DEFAULT_ENDPOINTS, WeChatClient, type WeChatTokenResponse, type WeChatUserInfoLang } from './client.js';
+import {
+  callVerify,
+  readPostedCode,
+  reportError,
+  resolvePostedCodeSettings,
+  type PostedCodeSettings,
+  type WeChatCodeFailureInfo,
+  type WeChatPostedCodeOptions,
+} from './code-login.js';
+import { settle, shouldSkip } from './glue.js';
+import { WeChatCodeError } from './errors.js';
+import {
+  USERINFO_LANGS,
+  oneOf,
+  skipOf,
+  url,
+  type SkipUserProfile,
+  type WeChatCredentials,
+  type WeChatVerifyFunction,
+  type WeChatVerifyFunctionWithParams,
+  type WeChatVerifyFunctionWithRequest,
+  type WeChatVerifyFunctionWithRequestAndParams,
+} from './options.js';
+import { parseProfile, profileFromToken, type WeChatIdentity, type WeChatProfile } from './profile.js';
+
+interface WeChatAppStrategyOptionsBase extends WeChatPostedCodeOptions {
+  /** Skip the `sns/userinfo` call; the profile then holds the ids from the token response. */
+  skipUserProfile?: SkipUserProfile | undefined;
+  /** Language of `sns/userinfo` texts. Omitted by default (WeChat then uses `zh_CN`). */
+  lang?: WeChatUserInfoLang | undefined;
+  /** Override WeChat's endpoints (an emulator, an egress proxy). */
+  tokenURL?: string | undefined;
+  refreshTokenURL?: string | undefined;
+  userProfileURL?: string | undefined;
+  checkTokenURL?: string | undefined;
+}
+
+/** Options when the verify callback does not receive the request. `clientID` is the Mobile Application's AppID. */
+export type WeChatAppStrategyOptions = WeChatAppStrategyOptionsBase & WeChatCredentials & { passReqToCallback?: false | undefined };
+/** Options when the verify callback receives the request first. */
+export type WeChatAppStrategyOptionsWithRequest = WeChatAppStrategyOptionsBase & WeChatCredentials & { passReqToCallback: true };
+
+type AnyVerify =
+  | WeChatVerifyFunction
+  | WeChatVerifyFunctionWithParams
+  | WeChatVerifyFunctionWithRequest
+  | WeChatVerifyFunctionWithRequestAndParams;
+
+/** @internal What the app strategy keeps beyond the shared settings. */
+interface AppSettings {
+  lang: WeChatUserInfoLang | undefined;
+  skipUserProfile: SkipUserProfile;
+}
+
+const INVALID_CODE = 'WeChat rejected the login code: it was invalid, expired or already used. Ask the WeChat SDK for a new one.';
+
+/**
+ * Passport strategy for sign-in from a native iOS/Android app through WeChat's Open SDK. The
+ * verify callback has passport-oauth2's shapes, like {@link WeChatStrategy}'s.
+ *
+ * @example
+ * ```ts
+ * passport.use(new WeChatAppStrategy({
+ *   clientID: process.env.WECHAT_MOBILE_APP_ID!,
+ *   clientSecret: process.env.WECHAT_MOBILE_APP_SECRET!,
+ * }, (accessToken, refreshToken, profile, done) => {
+ *   done(null, { id: profile.id, name: profile.displayName });
+ * }));
+ * app.post('/auth/wechat/app', express.json(), passport.authenticate('wechat-app', { session: false }), issueToken);
+ * ```
+ */
+export class WeChatAppStrategy extends Strategy {
+  name: string;
+  /** @internal */
+  readonly _settings: PostedCodeSettings & AppSettings;
+  /** @internal The AppSecret lives only inside the client's private field. */
+  readonly _client: WeChatClient;
+  /** @internal */
+  readonly _verify: AnyVerify;
+
+  constructor(options: WeChatAppStrategyOptions, verify: WeChatVerifyFunction);
+  constructor(options: WeChatAppStrategyOptions, verify: WeChatVerifyFunctionWithParams);
+  constructor(options: WeChatAppStrategyOptionsWithRequest, verify: WeChatVerifyFunctionWithRequest);
+  constructor(options: WeChatAppStrategyOptionsWithRequest, verify: WeChatVerifyFunctionWithRequestAndParams);
+  constructor(options: WeChatAppStrategyOptions | WeChatAppStrategyOptionsWithRequest, verify: AnyVerify) {
+    const resolved = resolvePostedCodeSettings('WeChatAppStrategy', 'Mobile Application', options, verify);
+    const o = resolved.options;
+    const endpoints = {
+      tokenURL: url(o, 'tokenURL') ?? DEFAULT_ENDPOINTS.tokenURL,
+      refreshTokenURL: url(o, 'refreshTokenURL') ?? DEFAULT_ENDPOINTS.refreshTokenURL,
+      userProfileURL: url(o, 'userProfileURL') ?? DEFAULT_ENDPOINTS.userProfileURL,
+      checkTokenURL: url(o, 'checkTokenURL') ?? DEFAULT_ENDPOINTS.checkTokenURL,
+    };
+    const app = appSettingsOf(o);
+    super();
+    this.name = 'wechat-app';
+    this._settings = { ...resolved.settings, ...app };
+    this._verify = verify;
+    this._client = new WeChatClient({ ...resolved.settings, appSecret: resolved.appSecret, endpoints });
+  }
+
+  /**
+   * Signs the user in with the posted code. Never throws and never returns a rejected promise:
+   * every path ends in `success`, `fail` or `error`. A missing or malformed code fails with 400
+   * without calling WeChat.
+   */
+  override authenticate(req: Request, _options?: unknown): void {
+    try {
+      const posted = readPostedCode(req, this._settings.codeField);
+      if ('failure' in posted) return this.fail({ ...posted.failure }, 400);
+      settle(
+        this.signIn(posted.code),
+        ({ token, profile }) => this.verifyLogin(req, token, profile),
+        (error) => this.endWithError(error),
+        (thrown) => reportError(this, thrown),
+      );
+    } catch (error) {
+      this.error(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /**
+   * Reads the user's WeChat profile with a token response (`access_token` and `openid`). A token
+   * without `snsapi_userinfo` gives the ids alone, without a userinfo call (WeChat would refuse it).
+   */
+  async loadUserProfile(token: WeChatIdentity & { access_token: string; scope?: string }): Promise<WeChatProfile> {
+    const identity = { openid: token.openid, unionid: token.unionid, appid: this._settings.appId };
+    // No scope in the token response: take it as the app login's only scope, snsapi_userinfo (the SDK's SendAuth asks it).
+    if (token.scope && !token.scope.split(',').includes('snsapi_userinfo')) return profileFromToken(identity);
+    const { json, raw } = await this._client.getUserInfo(token.access_token, token.openid, this._settings.lang);
+    return parseProfile(json, identity, raw);
+  }
+
+  /**
+   * Renews an access token with `sns/oauth2/refresh_token`. Rejects with a {@link WeChatTokenError}
+   * when the refresh token is invalid or expired: the user must sign in again.
+   */
+  refreshAccessToken(refreshToken: string): Promise<WeChatTokenResponse> {
+    return this._client.refreshAccessToken(refreshToken);
+  }
+
+  /** Asks `sns/auth` whether an access token is still valid for this openid. */
+  checkAccessToken(accessToken: string, openid: string): Promise<boolean> {
+    return this._client.checkAccessToken(accessToken, openid);
+  }
+
+  /** The code exchange, then the profile (unless skipped). What one login learns stays in this call. */
+  private async signIn(code: string): Promise<{ token: WeChatTokenResponse; profile: WeChatProfile }> {
+    const token = await this._client.exchangeCode(code);
+    const identity = { openid: token.openid, unionid: token.unionid, appid: this._settings.appId };
+    const skip = await shouldSkip(this._settings.skipUserProfile, token.access_token);
+    return { token, profile: skip ? profileFromToken(identity) : await this.loadUserProfile(token) };
+  }
+
+  /** passport-oauth2's rule: only a verify declaring 5 parameters (6 with the request) gets the token response. */
+  private verifyLogin(req: Request, token: WeChatTokenResponse, profile: WeChatProfile): void {
+    const withRequest = this._settings.passReqToCallback;
+    const withParams = this._verify.length === (withRequest ? 6 : 5);
+    const tokens = withParams ? [token.access_token, token.refresh_token, token, profile] : [token.access_token, token.refresh_token, profile];
+    callVerify(this, this._verify, withRequest ? [req, ...tokens] : tokens);
+  }
+
+  /** A refused code is the user's failure (failureRedirect applies); anything else is an error. */
+  private endWithError(error: unknown): void {
+    if (error instanceof WeChatCodeError) {
+      const info: WeChatCodeFailureInfo = { code: 'WECHAT_INVALID_CODE', message: INVALID_CODE, errcode: error.errcode };
+      return this.fail(info, 401);
+    }
+    this.error(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+function appSettingsOf(o: Record<string, unknown>): AppSettings {
+  return {
+    lang: oneOf(o, 'lang', USERINFO_LANGS, 'userinfo language ("zh_CN", "zh_TW" or "en")') as WeChatUserInfoLang | undefined,
+    skipUserProfile: skipOf(o.skipUserProfile),
+  };
+}

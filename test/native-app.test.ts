@@ -1,0 +1,471 @@
+/**
+ * Native-app sign-in: the iOS/Android app gets a code from WeChat's Open SDK (SendAuth) and posts
+ * it; the server exchanges it with the Mobile Application's credentials through sns/oauth2/access_token
+ * and sns/userinfo. WeChat is mocked with nock at the network edge with exact queries.
+ */
+import { inspect } from 'node:util';
+import { PassportStrategy } from '@nestjs/passport';
+import type { Request } from 'express';
+import express from 'express';
+import nock from 'nock';
+import { Passport } from 'passport';
+import { Strategy as PassportStrategyBase } from 'passport-strategy';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { WeChatCredentialsError, WeChatOptionsError, WeChatTokenError } from '../lib/errors.js';
+import { WeChatMiniProgramStrategy } from '../lib/miniprogram.js';
+import { WeChatAppStrategy, type WeChatAppStrategyOptions } from '../lib/native-app.js';
+import type { VerifyCallback, WeChatVerifyFunction } from '../lib/options.js';
+import type { WeChatProfile } from '../lib/profile.js';
+import { WeChatStrategy } from '../lib/strategy.js';
+import type { WeChatTokenResponse } from '../lib/client.js';
+import { authenticate, sessionWithState, type Outcome } from './helpers/passport.js';
+import { expectNoSecrets } from './helpers/secrets.js';
+
+const API = 'https://api.weixin.qq.com';
+const APPID = 'wxd930ea5d5a258f4f'; // the Mobile Application
+const SECRET = '8a6c4e2f0b9d7c5a3e1f9d7b5c3a1e0f';
+const CODE = '061aBcDeF0gHiJ1kLmNo2pQrSt3uVwXy';
+const ACCESS_TOKEN = '86_appAccessTokenAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+const REFRESH_TOKEN = '86_appRefreshTokenRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRR';
+const OPENID = 'oAppQt2LF0SpCODdV4KhLuEoPgwg';
+const UNIONID = 'oU5Yyt8X-WpQeBsNFS4HuvmDwEhs';
+const SECRETS = [SECRET, CODE, ACCESS_TOKEN, REFRESH_TOKEN];
+const TEXT = { 'Content-Type': 'text/plain' };
+const RID = ', rid: 66b1e3a2-4c5d7e8f-1a2b3c4d';
+
+function tokenBody(extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    access_token: ACCESS_TOKEN,
+    expires_in: 7200,
+    refresh_token: REFRESH_TOKEN,
+    openid: OPENID,
+    scope: 'snsapi_userinfo',
+    unionid: UNIONID,
+    ...extra,
+  });
+}
+
+const USERINFO_BODY =
+  `{"openid":"${OPENID}","nickname":"App User","sex":0,"language":"","city":"","province":"","country":"",` +
+  `"headimgurl":"http:\\/\\/thirdwx.qlogo.cn\\/mmopen\\/vi_32\\/Q0j4TwGTfTK\\/132","privilege":[],"unionid":"${UNIONID}"}`;
+
+function mockToken(body = tokenBody(), code = CODE) {
+  return nock(API).get('/sns/oauth2/access_token').query({ appid: APPID, secret: SECRET, code, grant_type: 'authorization_code' }).reply(200, body, TEXT);
+}
+
+function mockUserInfo(body = USERINFO_BODY, query: Record<string, string> = { access_token: ACCESS_TOKEN, openid: OPENID }) {
+  return nock(API).get('/sns/userinfo').query(query).reply(200, body, TEXT);
+}
+
+function options(overrides: Record<string, unknown> = {}): WeChatAppStrategyOptions {
+  return { clientID: APPID, clientSecret: SECRET, ...overrides } as WeChatAppStrategyOptions;
+}
+
+const returnProfile: WeChatVerifyFunction = (_a, _r, profile, done) => done(null, profile);
+
+function posted(body: unknown = { code: CODE }) {
+  return { method: 'POST', body, query: {}, url: '/auth/wechat/app' };
+}
+
+function errorOf(outcome: Outcome): Error {
+  expect(outcome.action).toBe('error');
+  return (outcome as Extract<Outcome, { action: 'error' }>).error;
+}
+
+let unmatched: string[] = [];
+const recordUnmatched = (req: { href?: string; url?: string }) => {
+  const url = String(req.href ?? req.url);
+  if (!url.startsWith('http://127.0.0.1:')) unmatched.push(url);
+};
+
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+  nock.emitter.on('no match', recordUnmatched);
+});
+beforeEach(() => {
+  unmatched = [];
+});
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending, 'every WeChat call the test expected was made').toEqual([]);
+  expect(unmatched, 'no request went anywhere unexpected').toEqual([]);
+});
+afterAll(() => {
+  nock.emitter.removeListener('no match', recordUnmatched);
+  nock.enableNetConnect();
+});
+
+describe('signing in with a code from the WeChat SDK', () => {
+  it("exchanges the posted code with the Mobile Application's credentials, reads the profile and hands both to verify", async () => {
+    mockToken();
+    mockUserInfo();
+    const seen: unknown[] = [];
+    const strategy = new WeChatAppStrategy(options(), (accessToken, refreshToken, profile, done) => {
+      seen.push(accessToken, refreshToken, profile);
+      done(null, { id: profile.id, name: profile.displayName });
+    });
+
+    expect(await authenticate(strategy, posted())).toEqual({ action: 'success', user: { id: UNIONID, name: 'App User' }, info: {} });
+    expect(seen.slice(0, 2)).toEqual([ACCESS_TOKEN, REFRESH_TOKEN]);
+    expect(seen[2]).toMatchObject({
+      provider: 'wechat',
+      id: UNIONID,
+      openid: OPENID,
+      unionid: UNIONID,
+      appid: APPID,
+      displayName: 'App User',
+      photos: [{ value: 'https://thirdwx.qlogo.cn/mmopen/vi_32/Q0j4TwGTfTK/132' }],
+      _raw: USERINFO_BODY,
+    });
+  });
+
+  it('reads the code from the query, or from the field named by codeField', async () => {
+    mockToken();
+    mockUserInfo();
+    expect((await authenticate(new WeChatAppStrategy(options(), returnProfile), { query: { code: CODE } })).action).toBe('success');
+
+    mockToken();
+    mockUserInfo();
+    const custom = new WeChatAppStrategy(options({ codeField: 'authCode' }), returnProfile);
+    expect((await authenticate(custom, posted({ authCode: CODE }))).action).toBe('success');
+  });
+
+  it('passes the token response as params to a five-argument verify', async () => {
+    mockToken();
+    mockUserInfo();
+    const strategy = new WeChatAppStrategy(options(), (_a: string, _r: string, params: WeChatTokenResponse, profile: WeChatProfile, done: VerifyCallback) =>
+      done(null, { scope: params.scope, expires: params.expires_in, id: profile.id }),
+    );
+
+    expect(await authenticate(strategy, posted())).toMatchObject({ user: { scope: 'snsapi_userinfo', expires: 7200, id: UNIONID } });
+  });
+
+  it('passes the request first with passReqToCallback, with and without params', async () => {
+    const req = posted();
+    mockToken();
+    mockUserInfo();
+    const five = new WeChatAppStrategy({ ...options(), passReqToCallback: true }, (r, _a, _rt, profile, done) =>
+      done(null, { same: r.body === req.body, id: profile.id }),
+    );
+    expect(await authenticate(five, req)).toMatchObject({ action: 'success', user: { same: true, id: UNIONID } });
+
+    mockToken();
+    mockUserInfo();
+    const six = new WeChatAppStrategy(
+      { ...options(), passReqToCallback: true },
+      (_r: Request, _a: string, _rt: string, params: WeChatTokenResponse, profile: WeChatProfile, done: VerifyCallback) =>
+        done(null, { openid: params.openid, id: profile.id }),
+    );
+    expect(await authenticate(six, posted())).toMatchObject({ action: 'success', user: { openid: OPENID, id: UNIONID } });
+  });
+
+  it('skips the userinfo call with skipUserProfile, also decided per token through a callback', async () => {
+    mockToken();
+    const skipping = new WeChatAppStrategy(options({ skipUserProfile: true }), returnProfile);
+    expect(await authenticate(skipping, posted())).toMatchObject({
+      action: 'success',
+      user: { provider: 'wechat', id: UNIONID, openid: OPENID, appid: APPID, displayName: '' },
+    });
+
+    mockToken();
+    const seen: string[] = [];
+    const deciding = new WeChatAppStrategy(
+      options({ skipUserProfile: (token: string, done: (e: null, s: boolean) => void) => done(null, seen.push(token) > 0) }),
+      returnProfile,
+    );
+    expect((await authenticate(deciding, posted())).action).toBe('success');
+    expect(seen).toEqual([ACCESS_TOKEN]);
+  });
+
+  it('makes no userinfo call for a token without snsapi_userinfo', async () => {
+    mockToken(tokenBody({ scope: 'snsapi_base', unionid: undefined }));
+    const strategy = new WeChatAppStrategy(options(), returnProfile);
+
+    expect(await authenticate(strategy, posted())).toMatchObject({ action: 'success', user: { id: OPENID, displayName: '' } });
+  });
+
+  it('asks userinfo in the configured language', async () => {
+    mockToken();
+    mockUserInfo(USERINFO_BODY, { access_token: ACCESS_TOKEN, openid: OPENID, lang: 'en' });
+
+    expect((await authenticate(new WeChatAppStrategy(options({ lang: 'en' }), returnProfile), posted())).action).toBe('success');
+  });
+
+  it('turns a verify that throws into error()', async () => {
+    mockToken();
+    mockUserInfo();
+    const strategy = new WeChatAppStrategy(options(), () => {
+      throw new Error('database down');
+    });
+
+    expect(errorOf(await authenticate(strategy, posted())).message).toBe('database down');
+  });
+});
+
+describe('NestJS', () => {
+  it("calls a validate declared with no parameters as (accessToken, refreshToken, profile)", async () => {
+    class AppStrategy extends PassportStrategy(WeChatAppStrategy, 'wechat-app-test') {
+      constructor() {
+        super(options());
+      }
+      validate(accessToken: string, _refreshToken: string, profile: WeChatProfile) {
+        return { id: profile.id, token: accessToken === ACCESS_TOKEN };
+      }
+    }
+    mockToken();
+    mockUserInfo();
+
+    expect(await authenticate(new AppStrategy(), posted())).toMatchObject({ action: 'success', user: { id: UNIONID, token: true } });
+  });
+
+  it('gives validate(accessToken, refreshToken, params, profile) the token response when asked with PassportStrategy(..., true)', async () => {
+    class AppTokenStrategy extends PassportStrategy(WeChatAppStrategy, 'wechat-app-token-test', true) {
+      constructor() {
+        super(options());
+      }
+      validate(_accessToken: string, refreshToken: string, params: WeChatTokenResponse, profile: WeChatProfile) {
+        return { id: profile.id, openid: params.openid, refreshToken };
+      }
+    }
+    mockToken();
+    mockUserInfo();
+
+    expect(await authenticate(new AppTokenStrategy(), posted())).toMatchObject({
+      action: 'success',
+      user: { id: UNIONID, openid: OPENID, refreshToken: REFRESH_TOKEN },
+    });
+  });
+});
+
+describe('logins that do not end in success', () => {
+  const strategy = () => new WeChatAppStrategy(options(), returnProfile);
+
+  it.each([
+    ['no code', posted({}), 'WECHAT_MISSING_CODE'],
+    ['an array', posted({ code: [CODE, CODE] }), 'WECHAT_MALFORMED_CODE'],
+    ['an object', posted({ code: { $ne: null } }), 'WECHAT_MALFORMED_CODE'],
+    ['513 characters', posted({ code: 'c'.repeat(513) }), 'WECHAT_MALFORMED_CODE'],
+  ])('fails %s with 400 without calling WeChat', async (_case, req, code) => {
+    expect(await authenticate(strategy(), req)).toMatchObject({ action: 'fail', status: 400, challenge: { code } });
+  });
+
+  it.each([
+    [40029, 'invalid code'],
+    [40163, 'code been used'],
+    [42003, 'code timeout'],
+  ])('fails with WECHAT_INVALID_CODE (401) when WeChat answers %i', async (errcode, errmsg) => {
+    mockToken(JSON.stringify({ errcode, errmsg: errmsg + RID }));
+
+    const outcome = await authenticate(strategy(), posted());
+
+    expect(outcome).toMatchObject({ action: 'fail', status: 401, challenge: { code: 'WECHAT_INVALID_CODE', errcode } });
+    expect(JSON.stringify(outcome)).not.toContain(CODE);
+  });
+
+  it('errors with a WeChatCredentialsError when WeChat rejects the AppSecret', async () => {
+    mockToken(JSON.stringify({ errcode: 40125, errmsg: `invalid appsecret${RID}` }));
+
+    const error = errorOf(await authenticate(strategy(), posted()));
+
+    expect(error).toBeInstanceOf(WeChatCredentialsError);
+    expectNoSecrets(error, SECRETS);
+  });
+
+  it('errors as retryable on -1 and does not retry the single-use code', async () => {
+    const scope = mockToken(JSON.stringify({ errcode: -1, errmsg: `system error${RID}` }));
+
+    expect(errorOf(await authenticate(strategy(), posted()))).toMatchObject({ code: 'WECHAT_SYSTEM_BUSY', retryable: true });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('errors when userinfo rejects the access token, without showing it', async () => {
+    mockToken();
+    mockUserInfo(JSON.stringify({ errcode: 40001, errmsg: `invalid credential, access_token is invalid or not latest${RID}` }));
+
+    const error = errorOf(await authenticate(strategy(), posted()));
+
+    expect(error).toBeInstanceOf(WeChatTokenError);
+    expectNoSecrets(error, SECRETS);
+  });
+
+  it('errors when userinfo describes another user than the token', async () => {
+    mockToken();
+    mockUserInfo(USERINFO_BODY.replace(OPENID, 'oSomebodyElse0000000000000000'));
+
+    expect(errorOf(await authenticate(strategy(), posted()))).toMatchObject({ code: 'WECHAT_MALFORMED_RESPONSE' });
+  });
+});
+
+describe('token helpers', () => {
+  const strategy = () => new WeChatAppStrategy(options(), returnProfile);
+
+  it('refreshes a token without sending the AppSecret', async () => {
+    nock(API)
+      .get('/sns/oauth2/refresh_token')
+      .query({ appid: APPID, grant_type: 'refresh_token', refresh_token: REFRESH_TOKEN })
+      .reply(200, JSON.stringify({ access_token: 'new', expires_in: 7200, refresh_token: REFRESH_TOKEN, openid: OPENID, scope: 'snsapi_userinfo' }), TEXT);
+
+    await expect(strategy().refreshAccessToken(REFRESH_TOKEN)).resolves.toMatchObject({ access_token: 'new', openid: OPENID });
+  });
+
+  it('checks a token with sns/auth', async () => {
+    nock(API).get('/sns/auth').query({ access_token: ACCESS_TOKEN, openid: OPENID }).reply(200, '{"errcode":0,"errmsg":"ok"}', TEXT);
+    nock(API).get('/sns/auth').query({ access_token: 'stale', openid: OPENID }).reply(200, '{"errcode":40003,"errmsg":"invalid openid"}', TEXT);
+
+    await expect(strategy().checkAccessToken(ACCESS_TOKEN, OPENID)).resolves.toBe(true);
+    await expect(strategy().checkAccessToken('stale', OPENID)).resolves.toBe(false);
+  });
+
+  it('loads a profile from a stored token response, with the app as appid', async () => {
+    mockUserInfo();
+
+    await expect(strategy().loadUserProfile({ access_token: ACCESS_TOKEN, openid: OPENID })).resolves.toMatchObject({ id: UNIONID, appid: APPID });
+  });
+});
+
+describe('many logins at once', () => {
+  it('gives each of 100 interleaved logins its own user and leaves the strategy unchanged', async () => {
+    const strategy = new WeChatAppStrategy(options(), (_a, _r, profile, done) => done(null, { openid: profile.openid }));
+    const before = inspect(strategy, { depth: 4, showHidden: true });
+    const users = Array.from({ length: 100 }, (_, i) => ({
+      code: `code${String(i).padStart(28, '0')}`,
+      token: `86_token_${i}_${'t'.repeat(60)}`,
+      openid: `o${String(i).padStart(27, '0')}`,
+    }));
+    for (const user of users) {
+      nock(API)
+        .get('/sns/oauth2/access_token')
+        .query({ appid: APPID, secret: SECRET, code: user.code, grant_type: 'authorization_code' })
+        .delay(Math.floor(Math.random() * 30))
+        .reply(200, JSON.stringify({ access_token: user.token, expires_in: 7200, refresh_token: 'r', openid: user.openid, scope: 'snsapi_userinfo' }), TEXT);
+      nock(API)
+        .get('/sns/userinfo')
+        .query({ access_token: user.token, openid: user.openid })
+        .delay(Math.floor(Math.random() * 30))
+        .reply(200, JSON.stringify({ openid: user.openid, nickname: user.openid, sex: 0, headimgurl: '' }), TEXT);
+    }
+
+    const outcomes = await Promise.all(users.map((user) => authenticate(strategy, posted({ code: user.code }))));
+
+    outcomes.forEach((outcome, i) => expect(outcome).toMatchObject({ action: 'success', user: { openid: users[i]?.openid } }));
+    expect(inspect(strategy, { depth: 4, showHidden: true })).toBe(before);
+  });
+});
+
+describe('constructing the strategy', () => {
+  it('is a passport-strategy Strategy named "wechat-app"', () => {
+    const strategy = new WeChatAppStrategy(options(), returnProfile);
+
+    expect(strategy).toBeInstanceOf(PassportStrategyBase);
+    expect(strategy.name).toBe('wechat-app');
+  });
+
+  it.each([
+    [{ clientID: '' }, /clientID \(the AppID of your Mobile Application\)/],
+    [{ appSecret: SECRET }, /either clientSecret or appSecret/],
+    [{ lang: 'zh-CN' }, /"zh_CN", "zh_TW" or "en"/],
+    [{ skipUserProfile: 'yes' }, /skipUserProfile/],
+    [{ tokenURL: '/sns/oauth2/access_token' }, /tokenURL must be an absolute/],
+    [{ userProfileURL: 42 }, /userProfileURL/],
+    [{ timeout: -1 }, /timeout/],
+    [{ codeField: 'code[]' }, /codeField/],
+  ])('rejects %o with a WeChatOptionsError that names the option', (bad, message) => {
+    expect(() => new WeChatAppStrategy(options(bad), returnProfile)).toThrow(WeChatOptionsError);
+    expect(() => new WeChatAppStrategy(options(bad), returnProfile)).toThrow(message);
+  });
+
+  it('does not show the AppSecret in util.inspect or JSON', () => {
+    const strategy = new WeChatAppStrategy(options(), returnProfile);
+
+    expect(inspect(strategy, { depth: 10, showHidden: true })).not.toContain(SECRET);
+    expect(JSON.stringify(strategy)).not.toContain(SECRET);
+  });
+});
+
+describe('one person across website, Official Account, Mini Program and app', () => {
+  it('gets the same profile.id from all four when the apps share an Open Platform account (unionid)', async () => {
+    const apps = {
+      website: { appid: 'wx1f2e3d4c5b6a7980', secret: 'c0ffee00c0ffee00c0ffee00c0ffee00', openid: 'oWebQt2LF0SpCODdV4KhLuEoPgwg', scope: 'snsapi_login' },
+      official: { appid: 'wx91e7c0a54d3b682f', secret: 'c84e2a6f0b1d3957e8a2c4f6b0d19375', openid: 'oOffQt2LF0SpCODdV4KhLuEoPgwg', scope: 'snsapi_userinfo' },
+    };
+    for (const app of Object.values(apps)) {
+      const token = `86_${app.openid}_token`;
+      nock(API)
+        .get('/sns/oauth2/access_token')
+        .query({ appid: app.appid, secret: app.secret, code: CODE, grant_type: 'authorization_code' })
+        .reply(200, JSON.stringify({ access_token: token, expires_in: 7200, refresh_token: 'r', openid: app.openid, scope: app.scope, unionid: UNIONID }), TEXT)
+        .get('/sns/userinfo')
+        .query({ access_token: token, openid: app.openid })
+        .reply(200, JSON.stringify({ openid: app.openid, nickname: 'Ann', sex: 0, headimgurl: '', unionid: UNIONID }), TEXT);
+    }
+    const miniProgram = { appid: 'wx8f3c2a1b9d7e6f51', secret: '5d0c9e8f7a6b5c4d3e2f1a0b9c8d7e6f', openid: 'oMinQt2LF0SpCODdV4KhLuEoPgwg' };
+    nock(API)
+      .get('/sns/jscode2session')
+      .query({ appid: miniProgram.appid, secret: miniProgram.secret, js_code: CODE, grant_type: 'authorization_code' })
+      .reply(200, JSON.stringify({ openid: miniProgram.openid, session_key: 'tiihtNczf5v6AKRyjwEUhQ==', unionid: UNIONID }), TEXT);
+    mockToken();
+    mockUserInfo();
+    const keep: WeChatVerifyFunction = (_a, _r, profile, done) => done(null, profile);
+    const callback = (key: string) => ({ query: { code: CODE, state: 'abcDEF123456' }, session: sessionWithState('abcDEF123456', key) });
+
+    const outcomes = await Promise.all([
+      authenticate(
+        new WeChatStrategy({ clientID: apps.website.appid, clientSecret: apps.website.secret, callbackURL: 'https://example.com/cb' }, keep),
+        callback('oauth2:open.weixin.qq.com'),
+      ),
+      authenticate(
+        new WeChatStrategy(
+          {
+            clientID: apps.official.appid,
+            clientSecret: apps.official.secret,
+            callbackURL: 'https://example.com/cb',
+            scope: 'snsapi_userinfo',
+            authorizationURL: 'https://open.weixin.qq.com/connect/oauth2/authorize',
+          },
+          keep,
+        ),
+        callback('oauth2:open.weixin.qq.com'),
+      ),
+      authenticate(
+        new WeChatMiniProgramStrategy({ clientID: miniProgram.appid, clientSecret: miniProgram.secret }, (_k, profile, done) => done(null, profile)),
+        posted(),
+      ),
+      authenticate(new WeChatAppStrategy(options(), keep), posted()),
+    ]);
+
+    const profiles = outcomes.map((outcome) => (outcome as { user: WeChatProfile }).user);
+    expect(profiles.map((p) => p.id)).toEqual([UNIONID, UNIONID, UNIONID, UNIONID]);
+    expect(new Set(profiles.map((p) => p.openid)).size).toBe(4);
+    expect(profiles.map((p) => p.appid)).toEqual([apps.website.appid, apps.official.appid, miniProgram.appid, APPID]);
+  });
+});
+
+describe('an Express 5 app', () => {
+  function buildApp() {
+    const passport = new Passport();
+    passport.use(new WeChatAppStrategy(options(), (_a, _r, profile, done) => done(null, { id: profile.id, name: profile.displayName })));
+    const app = express();
+    app.post('/auth/wechat/app', express.json(), passport.authenticate('wechat-app', { session: false }), (req, res) => {
+      res.json({ user: req.user });
+    });
+    return app;
+  }
+
+  it('signs the user in from a posted JSON code', async () => {
+    mockToken();
+    mockUserInfo();
+
+    const response = await request(buildApp()).post('/auth/wechat/app').send({ code: CODE }).expect(200);
+
+    expect(response.body).toEqual({ user: { id: UNIONID, name: 'App User' } });
+  });
+
+  it('answers 401 for a spent code and 400 for none', async () => {
+    mockToken(JSON.stringify({ errcode: 40163, errmsg: `code been used${RID}` }));
+    await request(buildApp()).post('/auth/wechat/app').send({ code: CODE }).expect(401);
+    await request(buildApp()).post('/auth/wechat/app').send({}).expect(400);
+  });
+});
