@@ -7,13 +7,14 @@ export { WeChatStrategy, Strategy, isInsideWeChat, resolveCallbackURL } from './
 export type { WeChatAuthenticateOptions, WeChatFailureInfo, WeChatFlowOptions } from './strategy.js';
 export { WeChatMiniProgramStrategy } from './miniprogram.js';
 export type {
+  WeChatMiniProgramStrategyOptionsBase,
   WeChatMiniProgramStrategyOptions,
   WeChatMiniProgramStrategyOptionsWithRequest,
   WeChatMiniProgramVerifyFunction,
   WeChatMiniProgramVerifyFunctionWithRequest,
 } from './miniprogram.js';
 export { WeChatAppStrategy } from './native-app.js';
-export type { WeChatAppStrategyOptions, WeChatAppStrategyOptionsWithRequest } from './native-app.js';
+export type { WeChatAppStrategyOptions, WeChatAppStrategyOptionsBase, WeChatAppStrategyOptionsWithRequest } from './native-app.js';
 export type { WeChatCodeFailureInfo, WeChatPostedCodeOptions } from './code-login.js';
 export { WeChatSessionKey, decryptUserData, verifyUserDataSignature } from './userdata.js';
 export type { WeChatDecryptedPhoneNumber, WeChatDecryptedUserInfo, WeChatWatermark } from './userdata.js';

@@ -21,7 +21,8 @@ import { url, type VerifyCallback, type WeChatCredentials } from './options.js';
 import { parseProfile, type WeChatProfile } from './profile.js';
 import { WeChatSessionKey } from './userdata.js';
 
-interface WeChatMiniProgramStrategyOptionsBase extends WeChatPostedCodeOptions {
+/** The options of WeChatMiniProgramStrategy, whatever its credentials and verify form. */
+export interface WeChatMiniProgramStrategyOptionsBase extends WeChatPostedCodeOptions {
   /** Override `https://api.weixin.qq.com/sns/jscode2session` (an emulator, an egress proxy). */
   sessionURL?: string | undefined;
 }

@@ -32,7 +32,8 @@ import {
 } from './options.js';
 import { parseProfile, profileFromToken, type WeChatIdentity, type WeChatProfile } from './profile.js';
 
-interface WeChatAppStrategyOptionsBase extends WeChatPostedCodeOptions {
+/** The options of WeChatAppStrategy, whatever its credentials and verify form. */
+export interface WeChatAppStrategyOptionsBase extends WeChatPostedCodeOptions {
   /** Skip the `sns/userinfo` call; the profile then holds the ids from the token response. */
   skipUserProfile?: SkipUserProfile | undefined;
   /** Language of `sns/userinfo` texts. Omitted by default (WeChat then uses `zh_CN`). */
