@@ -174,7 +174,8 @@ interface Classification {
 const LOGIN_AGAIN = 'The user must start the WeChat login again.';
 const FIX_CREDENTIALS =
   'Check that clientID is the AppID and clientSecret the AppSecret of the same WeChat application ' +
-  '(Open Platform > Manage Center > your website application), without spaces, and that the secret was not reset.';
+  '(the website or mobile application on open.weixin.qq.com, or the Official Account on mp.weixin.qq.com), ' +
+  'without spaces, and that the secret was not reset.';
 
 // errcode → meaning. Sources: wechat-api.md §4–§9 (global return codes). Unknown codes fall through
 // to WECHAT_API_ERROR so a new WeChat code is still an error, never a success.

@@ -7,11 +7,17 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WeChatOfficialAccountOptions } from 'passport-wechat-oauth2';
-import { DEMO_OFFICIAL_ACCOUNT_APP, DEMO_WEBSITE_APP, WeChatEmulator } from 'passport-wechat-oauth2/testing';
+import {
+  DEMO_MINIPROGRAM_APP,
+  DEMO_MOBILE_APP,
+  DEMO_OFFICIAL_ACCOUNT_APP,
+  DEMO_WEBSITE_APP,
+  WeChatEmulator,
+} from 'passport-wechat-oauth2/testing';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp, jsonForScript, WXLOGIN_SCRIPT_URL } from '../examples/express/app.ts';
-import { chooseMode, startDemo } from '../examples/express/server.ts';
+import { chooseMode, emulatorSimulator, startDemo } from '../examples/express/server.ts';
 
 let emulator: WeChatEmulator;
 
@@ -35,6 +41,25 @@ function buildApp(strategy: { callbackURL?: string; timeout?: number; officialAc
     sessionSecret: 'test session secret',
     wxLoginScriptURL: emulator.endpoints.wxLoginScriptURL,
   });
+}
+
+/**
+ * The demo app as `npm run demo` builds it with the emulator: plus the Mini Program, the mobile app
+ * and the demo-only stand-ins for the phone (`/demo/emulator/*`).
+ */
+function buildAppWithPhone() {
+  return createApp({
+    strategy: { ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid), callbackURL: 'http://localhost:3000/auth/wechat/callback' },
+    sessionSecret: 'test session secret',
+    miniProgram: emulator.miniProgramStrategyOptions(DEMO_MINIPROGRAM_APP.appid),
+    mobileApp: emulator.appStrategyOptions(DEMO_MOBILE_APP.appid),
+    simulator: emulatorSimulator(emulator),
+  });
+}
+
+/** What the phone's wx.login() button does first: a code from the demo-only endpoint. */
+async function wxLoginCode(app: ReturnType<typeof createApp>, user: string, endpoint = '/demo/emulator/wx-login'): Promise<string> {
+  return ((await request(app).post(endpoint).send({ user }).expect(200)).body as { code: string }).code;
 }
 
 /** The emulator's Official Account, as `npm run demo` adds it: its AppID, AppSecret and authorize page. */
@@ -288,6 +313,128 @@ describe('the demo app with an Official Account, and the embedded QR code', () =
   });
 });
 
+describe('the demo app: Mini Program and native-app sign-in (a posted code)', () => {
+  it('links /miniprogram and /app from the home page only when they are configured', async () => {
+    const home = await request(buildAppWithPhone()).get('/').expect(200);
+    expect(home.text).toContain('<a href="/miniprogram">Mini Program sign-in</a> · <a href="/app">Native-app sign-in</a>');
+    const plain = buildApp();
+    expect((await request(plain).get('/').expect(200)).text).not.toContain('/miniprogram');
+    await request(plain).get('/miniprogram').expect(404);
+    await request(plain).post('/auth/wechat/miniprogram').send({ code: 'x' }).expect(404);
+    await request(plain).post('/auth/wechat/app').send({ code: 'x' }).expect(404);
+    await request(plain).post('/demo/emulator/wx-login').send({ user: 'alice' }).expect(404);
+  });
+
+  it('shows a phone on /miniprogram: the test users, wx.login(), Reuse code and Decrypt user data', async () => {
+    const page = (await request(buildAppWithPhone()).get('/miniprogram').expect(200)).text;
+    expect(page).toContain('<div class="phone" data-testid="phone">');
+    for (const user of ['alice', 'bob', 'eve']) expect(page).toContain(`data-testid="user-${user}"`);
+    expect(page).toContain('data-testid="wx-login">wx.login()</button>');
+    expect(page).toContain('data-testid="reuse" disabled>Reuse code</button>');
+    expect(page).toContain('data-testid="decrypt">Decrypt user data</button>');
+    expect(page).toContain('"route":"/auth/wechat/miniprogram","login":"/demo/emulator/wx-login"');
+  });
+
+  it("signs Alice in with a wx.login() code: JSON { user } with her unionid as id, no session key, no cookie", async () => {
+    const app = buildAppWithPhone();
+    const response = await request(app).post('/auth/wechat/miniprogram').send({ code: await wxLoginCode(app, 'alice') }).expect(200);
+    expect(response.body).toEqual({
+      user: {
+        id: emulator.unionidFor('alice'),
+        openid: emulator.openidFor(DEMO_MINIPROGRAM_APP.appid, 'alice'),
+        unionid: emulator.unionidFor('alice'),
+        appid: DEMO_MINIPROGRAM_APP.appid,
+        displayName: '',
+      },
+    });
+    expect(response.headers['set-cookie']).toBeUndefined(); // session: false
+    expect(response.text).not.toContain(emulator.sessionKeyFor(DEMO_MINIPROGRAM_APP.appid, 'alice'));
+    expect(emulator.calls.map((call) => [call.endpoint, call.query.js_code])).toEqual([['jscode2session', '[redacted]']]);
+  });
+
+  it('answers a reused code with 401 and a high-risk user with 403, as JSON the phone shows', async () => {
+    const app = buildAppWithPhone();
+    const code = await wxLoginCode(app, 'bob');
+    expect((await request(app).post('/auth/wechat/miniprogram').send({ code }).expect(200)).body.user.id)
+      .toBe(emulator.openidFor(DEMO_MINIPROGRAM_APP.appid, 'bob')); // no unionid: the openid
+    const reused = await request(app).post('/auth/wechat/miniprogram').send({ code }).expect(401);
+    expect(reused.body).toEqual({ code: 'WECHAT_INVALID_CODE', message: expect.stringContaining('Call wx.login() again') as unknown });
+    const eve = await request(app).post('/auth/wechat/miniprogram').send({ code: await wxLoginCode(app, 'eve') }).expect(403);
+    expect(eve.body.code).toBe('WECHAT_USER_BLOCKED');
+    await request(app).post('/auth/wechat/miniprogram').send({}).expect(400, { code: 'WECHAT_MISSING_CODE', message: 'The request carries no WeChat code (field "code").' });
+  });
+
+  it("decrypts wx.getUserInfo()'s data with the login's session key in verify, and refuses tampered data", async () => {
+    const app = buildAppWithPhone();
+    const code = await wxLoginCode(app, 'alice'); // first: the data is encrypted with this login's session key
+    const data = (await request(app).post('/demo/emulator/user-info').send({ user: 'alice' }).expect(200)).body as Record<string, string>;
+    expect(Object.keys(data)).toEqual(['rawData', 'signature', 'encryptedData', 'iv']);
+    const response = await request(app).post('/auth/wechat/miniprogram').send({ code, ...data }).expect(200);
+    expect(response.body.user.signatureValid).toBe(true);
+    expect(response.body.user.userInfo).toMatchObject({
+      nickName: '微信用户',
+      openId: emulator.openidFor(DEMO_MINIPROGRAM_APP.appid, 'alice'),
+      unionId: emulator.unionidFor('alice'),
+      watermark: { appid: DEMO_MINIPROGRAM_APP.appid },
+    });
+
+    const again = await wxLoginCode(app, 'alice'); // a new session key: the old data no longer decrypts
+    const stale = await request(app).post('/auth/wechat/miniprogram').send({ code: again, ...data }).expect(401);
+    expect(stale.body).toEqual({ code: 'USERDATA_REFUSED', message: 'The posted user data could not be read.' });
+  });
+
+  it('answers WeChat being busy with 503 and retryable: true, and bad JSON with 400', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const app = buildAppWithPhone();
+    emulator.failNext('jscode2session', { errcode: -1 });
+    const busy = await request(app).post('/auth/wechat/miniprogram').send({ code: await wxLoginCode(app, 'alice') }).expect(503);
+    expect(busy.body).toMatchObject({ code: 'WECHAT_SYSTEM_BUSY', retryable: true });
+    expect(logged).toHaveBeenCalledOnce();
+    const bad = await request(app).post('/auth/wechat/miniprogram').set('Content-Type', 'application/json').send('{"code":').expect(400);
+    expect(bad.body).toMatchObject({ code: 'BAD_REQUEST', retryable: false });
+  });
+
+  it('signs Alice in from the native-app page: SendAuth code, POST /auth/wechat/app, the same id; reuse gives 401', async () => {
+    const app = buildAppWithPhone();
+    const page = (await request(app).get('/app').expect(200)).text;
+    expect(page).toContain('data-testid="send-auth">Log in with WeChat (SendAuth)</button>');
+    expect(page).not.toContain('data-testid="decrypt"');
+    const code = await wxLoginCode(app, 'alice', '/demo/emulator/send-auth');
+    const response = await request(app).post('/auth/wechat/app').send({ code }).expect(200);
+    expect(response.body.user).toEqual({
+      id: emulator.unionidFor('alice'),
+      openid: emulator.openidFor(DEMO_MOBILE_APP.appid, 'alice'),
+      unionid: emulator.unionidFor('alice'),
+      appid: DEMO_MOBILE_APP.appid,
+      displayName: 'Alice 🐼',
+    });
+    expect((await request(app).post('/auth/wechat/app').send({ code }).expect(401)).body.code).toBe('WECHAT_INVALID_CODE');
+  });
+
+  it('lets the demo-only endpoints refuse an unknown user, and user data before any wx.login()', async () => {
+    const app = buildAppWithPhone();
+    expect((await request(app).post('/demo/emulator/wx-login').send({ user: 'zed' }).expect(400)).body.message).toMatch(/no user zed/);
+    expect((await request(app).post('/demo/emulator/user-info').send({ user: 'bob' }).expect(400)).body.message).toMatch(/issueCode\(\) first/);
+    expect((await request(app).post('/demo/emulator/send-auth').send({}).expect(400)).body.code).toBe('DEMO_BAD_REQUEST');
+  });
+
+  it('shows the client code instead of the phone with real credentials, and has no demo-only endpoints', async () => {
+    const app = createApp({
+      strategy: { ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid), callbackURL: 'http://localhost:3000/auth/wechat/callback' },
+      sessionSecret: 's',
+      miniProgram: { clientID: 'wx1f2e3d4c5b6a7981', clientSecret: 'c0ffee00c0ffee00c0ffee00c0ffee01' },
+      mobileApp: { clientID: 'wx1f2e3d4c5b6a7982', clientSecret: 'c0ffee00c0ffee00c0ffee00c0ffee02' },
+    });
+    const miniProgram = (await request(app).get('/miniprogram').set('Host', 'api.example.com').expect(200)).text;
+    expect(miniProgram).toContain('wx.login({');
+    expect(miniProgram).toContain("url: &#39;http://api.example.com/auth/wechat/miniprogram&#39;,");
+    expect(miniProgram).not.toContain('data-testid="phone"');
+    expect((await request(app).get('/app').expect(200)).text).toContain('req.scope = &quot;snsapi_userinfo&quot;;');
+    await request(app).post('/demo/emulator/wx-login').send({ user: 'alice' }).expect(404);
+    await request(app).post('/auth/wechat/miniprogram').send({}).expect(400); // the route itself is there
+  });
+});
+
 describe('npm run demo (examples/express/server.ts)', () => {
   const REAL = { WECHAT_APP_ID: 'wx1f2e3d4c5b6a7980', WECHAT_APP_SECRET: 'c0ffee00c0ffee00c0ffee00c0ffee00', WECHAT_CALLBACK_URL: 'https://www.example.com/auth/wechat/callback' };
 
@@ -327,6 +474,20 @@ describe('npm run demo (examples/express/server.ts)', () => {
     expect(chooseMode(OA)).toMatchObject({ mode: 'emulator' }); // the emulator always has its own Official Account
   });
 
+  it('adds a Mini Program and a Mobile Application with their WECHAT_MP_* and WECHAT_MOBILE_* pairs, both or neither', () => {
+    const MP = { WECHAT_MP_APP_ID: 'wx3a8d5c0e7f2b9165', WECHAT_MP_APP_SECRET: 'feed00feed00feed00feed00feed00ff' };
+    const MOBILE = { WECHAT_MOBILE_APP_ID: 'wxc6f1e9a3b5d70285', WECHAT_MOBILE_APP_SECRET: 'beef00beef00beef00beef00beef00be' };
+    expect(chooseMode({ ...REAL, ...MP, ...MOBILE })).toMatchObject({
+      mode: 'wechat',
+      miniProgram: { appId: MP.WECHAT_MP_APP_ID, appSecret: MP.WECHAT_MP_APP_SECRET },
+      mobileApp: { appId: MOBILE.WECHAT_MOBILE_APP_ID, appSecret: MOBILE.WECHAT_MOBILE_APP_SECRET },
+    });
+    expect(chooseMode({ ...REAL, ...MP })).not.toHaveProperty('mobileApp');
+    expect(() => chooseMode({ ...REAL, WECHAT_MP_APP_ID: MP.WECHAT_MP_APP_ID })).toThrow(/WECHAT_MP_APP_SECRET is not set: set both WECHAT_MP_APP_ID and WECHAT_MP_APP_SECRET, or neither/);
+    expect(() => chooseMode({ ...REAL, WECHAT_MOBILE_APP_SECRET: MOBILE.WECHAT_MOBILE_APP_SECRET })).toThrow(/WECHAT_MOBILE_APP_ID is not set/);
+    expect(chooseMode({ ...MP, ...MOBILE })).toMatchObject({ mode: 'emulator' }); // the emulator has its own
+  });
+
   it('refuses a bad PORT or a relative WECHAT_CALLBACK_URL', () => {
     expect(() => chooseMode({ PORT: 'http' })).toThrow(/PORT must be a port number/);
     expect(() => chooseMode({ PORT: '70000' })).toThrow(/PORT/);
@@ -354,6 +515,15 @@ describe('npm run demo (examples/express/server.ts)', () => {
 
       const embedded = await (await fetch(`http://127.0.0.1:${port}/login/embedded`)).text();
       expect(embedded).toMatch(/<script src="http:\/\/127\.0\.0\.1:\d+\/connect\/zh_CN\/htmledition\/js\/wxLogin\.js"><\/script>/);
+
+      // The Mini Program page's phone: a code from the demo-only endpoint, posted to the real route.
+      expect(await (await fetch(`http://127.0.0.1:${port}/miniprogram`)).text()).toContain('data-testid="user-eve"');
+      const post = (path: string, body: unknown) =>
+        fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const { code } = (await (await post('/demo/emulator/wx-login', { user: 'alice' })).json()) as { code: string };
+      const signedIn = (await (await post('/auth/wechat/miniprogram', { code })).json()) as { user: { appid: string } };
+      expect(signedIn.user.appid).toBe(DEMO_MINIPROGRAM_APP.appid);
+      expect((await post('/auth/wechat/app', { code: 'not-a-code-WeChat-gave' })).status).toBe(401); // the app route too (40029)
     } finally {
       await demo.close();
     }

@@ -1,7 +1,8 @@
 /**
  * The demo app in a real browser: headless Chromium (driven by playwright-core) clicks through
  * the logins on the local WeChat emulator's pages, as a person would: the QR page, the Official
- * Account page a WeChat User-Agent gets, and the QR code embedded in the app's page by wxLogin.js. Needs Debian's Chromium
+ * Account page a WeChat User-Agent gets, the QR code embedded in the app's page by wxLogin.js, and
+ * the phone on /miniprogram that plays a Mini Program posting its wx.login() code. Needs Debian's Chromium
  * (`apt-get install -y chromium`, or CHROMIUM_PATH); SKIP_BROWSER_TESTS=1 skips the file.
  * The examples import the built package: run `npm run build` first.
  */
@@ -10,10 +11,17 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { DEMO_OFFICIAL_ACCOUNT_APP, DEMO_WEBSITE_APP, WeChatEmulator } from 'passport-wechat-oauth2/testing';
+import {
+  DEMO_MINIPROGRAM_APP,
+  DEMO_MOBILE_APP,
+  DEMO_OFFICIAL_ACCOUNT_APP,
+  DEMO_WEBSITE_APP,
+  WeChatEmulator,
+} from 'passport-wechat-oauth2/testing';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../examples/express/app.ts';
+import { emulatorSimulator } from '../examples/express/server.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -60,14 +68,22 @@ describe.skipIf(process.env.SKIP_BROWSER_TESTS === '1')('the demo app in Chromiu
     // localhost, not 127.0.0.1: the emulator also lives on 127.0.0.1, and cookies ignore ports.
     appURL = `http://localhost:${(server.address() as AddressInfo).port}`;
     const callbackURL = `${appURL}/auth/wechat/callback`;
-    // Wired as `npm run demo` does: the website app, the Official Account, the emulator's wxLogin.js.
+    // Wired as `npm run demo` does: the website app, the Official Account, the emulator's wxLogin.js,
+    // the Mini Program, the mobile app and the demo-only stand-ins for the phone.
     const { clientID, clientSecret, authorizationURL } = emulator.strategyOptions(DEMO_OFFICIAL_ACCOUNT_APP.appid);
     const strategy = {
       ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid),
       callbackURL,
       officialAccount: { clientID, clientSecret, authorizationURL, scope: 'snsapi_userinfo' as const },
     };
-    server.on('request', createApp({ strategy, sessionSecret: 'e2e', wxLoginScriptURL: emulator.endpoints.wxLoginScriptURL }));
+    server.on('request', createApp({
+      strategy,
+      sessionSecret: 'e2e',
+      wxLoginScriptURL: emulator.endpoints.wxLoginScriptURL,
+      miniProgram: emulator.miniProgramStrategyOptions(DEMO_MINIPROGRAM_APP.appid),
+      mobileApp: emulator.appStrategyOptions(DEMO_MOBILE_APP.appid),
+      simulator: emulatorSimulator(emulator),
+    }));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
 
@@ -213,6 +229,60 @@ describe.skipIf(process.env.SKIP_BROWSER_TESTS === '1')('the demo app in Chromiu
       expect(await cell(page, 'openid').textContent()).toBe(emulator?.openidFor(DEMO_WEBSITE_APP.appid, 'alice'));
       const pages = emulator?.calls.map((call) => call.endpoint).filter((endpoint) => endpoint !== 'not-found');
       expect(pages).toEqual(['wxLogin.js', 'qrconnect', 'qrconnect/confirm', 'access_token', 'userinfo']);
+    });
+  });
+
+  /** What the demo page shows of the last answer: its status line and its JSON. */
+  async function answerOf(page: Page): Promise<{ status: string | null; json: { user?: Record<string, unknown>; code?: string } }> {
+    return { status: await page.getByTestId('status').textContent(), json: JSON.parse((await page.getByTestId('response').textContent()) ?? 'null') as never };
+  }
+
+  it('signs Alice in on the Mini Program page: pick Alice, wx.login(), her unionid as id; reusing the code gives 401', async () => {
+    await withPage(async (page) => {
+      await page.goto(`${appURL}/`);
+      await page.getByRole('link', { name: 'Mini Program sign-in' }).click();
+      await page.waitForURL(`${appURL}/miniprogram`);
+      await page.getByTestId('user-alice').check();
+      await page.getByRole('button', { name: 'wx.login()' }).click();
+      await expect.poll(() => page.getByTestId('status').textContent()).toBe('POST /auth/wechat/miniprogram → HTTP 200');
+      const signedIn = await answerOf(page);
+      expect(signedIn.json.user).toMatchObject({ id: emulator?.unionidFor('alice'), appid: DEMO_MINIPROGRAM_APP.appid });
+      expect(JSON.stringify(signedIn.json)).not.toContain(emulator?.sessionKeyFor(DEMO_MINIPROGRAM_APP.appid, 'alice'));
+
+      await page.getByRole('button', { name: 'Reuse code' }).click();
+      await expect.poll(() => page.getByTestId('status').textContent()).toBe('POST /auth/wechat/miniprogram → HTTP 401');
+      expect((await answerOf(page)).json.code).toBe('WECHAT_INVALID_CODE');
+      expect(await page.getByTestId('log').locator('li').allTextContents()).toEqual([
+        expect.stringMatching(/^wx\.login\(\) → code \w{32}$/),
+        'POST /auth/wechat/miniprogram → 200',
+        'POST /auth/wechat/miniprogram → 401',
+      ]);
+      expect(emulator?.calls.map((call) => [call.endpoint, call.errcode])).toEqual([['jscode2session', undefined], ['jscode2session', 40163]]);
+    });
+  });
+
+  it("decrypts wx.getUserInfo()'s data on the Mini Program page, and shows a high-risk user's 403", async () => {
+    await withPage(async (page) => {
+      await page.goto(`${appURL}/miniprogram`);
+      await page.getByTestId('user-alice').check();
+      await page.getByRole('button', { name: 'Decrypt user data' }).click();
+      await expect.poll(() => page.getByTestId('status').textContent()).toBe('POST /auth/wechat/miniprogram → HTTP 200');
+      expect((await answerOf(page)).json.user).toMatchObject({ signatureValid: true, userInfo: { nickName: '微信用户', unionId: emulator?.unionidFor('alice') } });
+
+      await page.getByTestId('user-eve').check();
+      await page.getByRole('button', { name: 'wx.login()' }).click();
+      await expect.poll(() => page.getByTestId('status').textContent()).toBe('POST /auth/wechat/miniprogram → HTTP 403');
+      expect((await answerOf(page)).json.code).toBe('WECHAT_USER_BLOCKED');
+    });
+  });
+
+  it('signs Bob in on the native-app page with a SendAuth code: his openid as id', async () => {
+    await withPage(async (page) => {
+      await page.goto(`${appURL}/app`);
+      await page.getByTestId('user-bob').check();
+      await page.getByRole('button', { name: 'Log in with WeChat (SendAuth)' }).click();
+      await expect.poll(() => page.getByTestId('status').textContent()).toBe('POST /auth/wechat/app → HTTP 200');
+      expect((await answerOf(page)).json.user).toMatchObject({ id: emulator?.openidFor(DEMO_MOBILE_APP.appid, 'bob'), unionid: null, displayName: 'Bob' });
     });
   });
 });

@@ -1,18 +1,23 @@
 import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  DEMO_MINIPROGRAM_APP,
+  DEMO_MOBILE_APP,
   DEMO_OFFICIAL_ACCOUNT_APP,
   DEMO_WEBSITE_APP,
   WeChatEmulator,
   type EmulatorApp,
   type WeChatEmulatorOptions,
 } from '../lib/testing/index.js';
+import { decryptUserData, verifyUserDataSignature, type WeChatDecryptedUserInfo } from '../lib/userdata.js';
 
 const START = Date.UTC(2025, 0, 1);
 const MINUTE = 60_000;
 const RID = /, rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/;
 const WEB = DEMO_WEBSITE_APP;
 const OA = DEMO_OFFICIAL_ACCOUNT_APP;
+const MP = DEMO_MINIPROGRAM_APP;
+const MOBILE = DEMO_MOBILE_APP;
 const CALLBACK = 'http://localhost:3000/auth/wechat/callback';
 
 let now = START;
@@ -130,6 +135,16 @@ function errcodeOf(body: Record<string, unknown>): unknown {
   return body.errcode;
 }
 
+/** A Mini Program server's code2Session call (§8). */
+function codeToSession(jsCode: string, app: EmulatorApp = MP, on = emulator): Promise<Record<string, unknown>> {
+  return api(on.endpoints.sessionURL, { appid: app.appid, secret: app.secret, js_code: jsCode, grant_type: 'authorization_code' });
+}
+
+/** `wx.login()` in the Mini Program: a js_code, and a new session key. */
+function wxLogin(user = 'alice', on = emulator): string {
+  return on.issueCode({ appid: MP.appid, user });
+}
+
 // -----------------------------------------------------------------------------
 
 describe('WeChatEmulator defaults', () => {
@@ -143,9 +158,14 @@ describe('WeChatEmulator defaults', () => {
       refreshTokenURL: `${emulator.url}/sns/oauth2/refresh_token`,
       userProfileURL: `${emulator.url}/sns/userinfo`,
       checkTokenURL: `${emulator.url}/sns/auth`,
+      sessionURL: `${emulator.url}/sns/jscode2session`,
     });
-    expect(WEB.appid).toMatch(/^wx[0-9a-f]{16}$/);
-    expect(WEB.secret).toMatch(/^[0-9a-f]{32}$/);
+    for (const app of [WEB, OA, MP, MOBILE]) {
+      expect(app.appid).toMatch(/^wx[0-9a-f]{16}$/);
+      expect(app.secret).toMatch(/^[0-9a-f]{32}$/);
+      expect(app.unionGroup).toBe('default');
+    }
+    expect([MP.kind, MOBILE.kind]).toEqual(['miniprogram', 'mobile-app']);
     expect(emulator.unionidFor('alice')).toMatch(/^o[\w-]{27}$/);
     expect(emulator.unionidFor('bob')).toBeUndefined();
   });
@@ -841,5 +861,252 @@ describe('authorize() — the user, without a browser', () => {
       message: 'redirect_uri域名与后台配置不一致',
     });
     expect(() => emulator.authorize(`${emulator.url}/sns/userinfo`)).toThrow(TypeError);
+  });
+});
+
+describe('Mini Programs: sns/jscode2session (code2Session)', () => {
+  it("turns a wx.login() code into session_key, openid and unionid, without errcode — Alice's unionid is her website one", async () => {
+    const code = wxLogin('alice');
+    const session = await codeToSession(code);
+    expect(Object.keys(session)).toEqual(['session_key', 'openid', 'unionid']);
+    expect(session.openid).toBe(emulator.openidFor(MP.appid, 'alice'));
+    expect(session.openid).not.toBe(emulator.openidFor(WEB.appid, 'alice'));
+    expect(session.unionid).toBe(emulator.unionidFor('alice'));
+    expect(session.unionid).toBe((await exchange(emulator.issueCode({ appid: WEB.appid, user: 'alice' }))).unionid);
+    expect(Buffer.from(String(session.session_key), 'base64')).toHaveLength(16);
+    expect(session.session_key).toBe(emulator.sessionKeyFor(MP.appid, 'alice'));
+  });
+
+  it('leaves unionid out for a user without one, and for a Mini Program not bound to an Open Platform account', async () => {
+    expect(Object.keys(await codeToSession(wxLogin('bob')))).toEqual(['session_key', 'openid']);
+    const unbound = emulator.registerApp({ appid: 'wx00000000000000aa', secret: 'unbound-secret', kind: 'miniprogram', unionGroup: null });
+    const session = await codeToSession(emulator.issueCode({ appid: unbound.appid, user: 'alice' }), unbound);
+    expect(session).not.toHaveProperty('unionid');
+    expect(session.openid).toBe(emulator.openidFor(unbound.appid, 'alice'));
+  });
+
+  it('answers text/plain JSON with a rid suffix on errors by default, and application/json when configured', async () => {
+    const plain = await get(`${emulator.endpoints.sessionURL}?appid=${MP.appid}`);
+    expect(plain.contentType).toBe('text/plain');
+    expect(JSON.parse(plain.text)).toMatchObject({ errcode: 41004, errmsg: expect.stringMatching(RID) as unknown });
+    const json = await start({ contentType: 'application/json' });
+    expect((await get(`${json.endpoints.sessionURL}?appid=${MP.appid}`)).contentType).toBe('application/json; charset=utf-8');
+  });
+
+  it('checks appid (41002, 40013), secret (41004, 40125), js_code (41008) and grant_type (40002), in that order', async () => {
+    const code = wxLogin();
+    const good = { appid: MP.appid, secret: MP.secret, js_code: code, grant_type: 'authorization_code' };
+    const errcode = async (params: Record<string, string>) => errcodeOf(await api(emulator.endpoints.sessionURL, params));
+    expect(await errcode({})).toBe(41002);
+    expect(await errcode({ ...good, appid: 'wx_unknown' })).toBe(40013);
+    expect(await errcode({ ...good, appid: WEB.appid, secret: WEB.secret })).toBe(40013); // not a Mini Program
+    expect(await errcode({ ...good, appid: MOBILE.appid, secret: MOBILE.secret })).toBe(40013);
+    expect(await errcode({ appid: MP.appid })).toBe(41004);
+    expect(await errcode({ ...good, secret: WEB.secret })).toBe(40125);
+    expect(await errcode({ appid: MP.appid, secret: MP.secret })).toBe(41008);
+    expect(await errcode({ ...good, grant_type: 'client_credential' })).toBe(40002);
+    expect(await errcode({ ...good, js_code: 'nope' })).toBe(40029);
+    expect((await codeToSession(code)).openid).toBe(emulator.openidFor(MP.appid, 'alice')); // none of those spent it
+    expect(emulator.calls.map((call) => call.errcode)).toEqual([41002, 40013, 40013, 40013, 41004, 40125, 41008, 40002, 40029, undefined]);
+  });
+
+  it('lets a code be used once (40163), and refuses codes of another app (40029)', async () => {
+    const code = wxLogin();
+    await codeToSession(code);
+    const again = await codeToSession(code);
+    expect(again.errcode).toBe(40163);
+    expect(again.errmsg).toMatch(/^code been used, rid: /);
+    const other = emulator.registerApp({ appid: 'wx00000000000000bb', secret: 'other-secret', kind: 'miniprogram' });
+    expect((await codeToSession(wxLogin(), other)).errcode).toBe(40029); // another Mini Program's code
+    expect((await codeToSession(emulator.issueCode({ appid: WEB.appid, user: 'alice' }))).errcode).toBe(40029); // a website code
+  });
+
+  it('expires codes after 5 minutes (40029), or after codeTtlSeconds.miniprogram', async () => {
+    const code = wxLogin();
+    now += 5 * MINUTE - 1;
+    const fresh = wxLogin();
+    now += 1;
+    expect((await codeToSession(code)).errcode).toBe(40029);
+    expect(await codeToSession(fresh)).toHaveProperty('session_key');
+
+    const short = await start({ codeTtlSeconds: { miniprogram: 30 } });
+    const shortCode = wxLogin('alice', short);
+    now += 30_000;
+    expect((await codeToSession(shortCode, MP, short)).errcode).toBe(40029);
+  });
+
+  it("blocks a high-risk user with 40226 'code blocked', spending the code", async () => {
+    emulator.registerUser({ id: 'mallory', highRisk: true });
+    const code = wxLogin('mallory');
+    const blocked = await codeToSession(code);
+    expect(blocked).toEqual({ errcode: 40226, errmsg: expect.stringMatching(/^code blocked, rid: /) as unknown });
+    expect((await codeToSession(code)).errcode).toBe(40163);
+    // The QR login does not rate users: only the Mini Program login blocks them.
+    expect(await exchange(emulator.issueCode({ appid: WEB.appid, user: 'mallory' }))).toHaveProperty('access_token');
+  });
+
+  it('answers only GET (405 otherwise), and refuses a Mini Program AppID on the OAuth endpoints (40013)', async () => {
+    const res = await fetch(emulator.endpoints.sessionURL, { method: 'POST', body: `appid=${MP.appid}` });
+    expect(res.status).toBe(405);
+    await res.body?.cancel();
+    const code = wxLogin();
+    expect((await exchange(code, MP)).errcode).toBe(40013);
+    expect((await refresh('86_whatever', MP)).errcode).toBe(40013);
+    expect(await codeToSession(code)).toHaveProperty('session_key'); // the OAuth endpoint did not spend it
+  });
+
+  it('never shows js_code or session_key in calls', async () => {
+    const code = wxLogin();
+    const session = await codeToSession(code);
+    await codeToSession(code);
+    expect(emulator.calls.map((call) => call.endpoint)).toEqual(['jscode2session', 'jscode2session']);
+    expect(emulator.calls[0]?.query).toEqual({ appid: MP.appid, secret: '[redacted]', js_code: '[redacted]', grant_type: 'authorization_code' });
+    expect(emulator.calls[1]).toMatchObject({ status: 200, errcode: 40163, errmsg: 'code been used' });
+    const everything = JSON.stringify(emulator.calls);
+    for (const secret of [MP.secret, code, String(session.session_key)]) expect(everything).not.toContain(secret);
+  });
+
+  it("takes injected faults: failNext('jscode2session'), 'any', and afterProcessing spends the code", async () => {
+    emulator.failNext('jscode2session', { errcode: -1, afterProcessing: true });
+    emulator.failNext('any', { errcode: 45011 });
+    const code = wxLogin();
+    expect((await codeToSession(code)).errcode).toBe(-1);
+    expect((await codeToSession(code)).errcode).toBe(45011);
+    expect((await codeToSession(code)).errcode).toBe(40163);
+    emulator.failNext('jscode2session', { status: 502, html: true });
+    expect((await get(`${emulator.endpoints.sessionURL}?appid=${MP.appid}`)).status).toBe(502);
+    expect(emulator.calls.map((call) => call.fault)).toEqual(['errcode', 'errcode', undefined, 'http-error']);
+  });
+});
+
+describe('Mini Programs: session keys and encrypted user data', () => {
+  it('starts a new session key with each wx.login(); jscode2session answers the one of its code', async () => {
+    expect(emulator.sessionKeyFor(MP.appid, 'alice')).toBeUndefined();
+    const first = wxLogin();
+    const firstKey = emulator.sessionKeyFor(MP.appid, 'alice');
+    const second = wxLogin();
+    const latest = emulator.sessionKeyFor(MP.appid, 'alice');
+    expect(latest).not.toBe(firstKey);
+    expect((await codeToSession(first)).session_key).toBe(firstKey);
+    expect((await codeToSession(second)).session_key).toBe(latest);
+    expect(emulator.sessionKeyFor(MP.appid, 'alice')).toBe(latest);
+    expect(emulator.sessionKeyFor(MP.appid, 'bob')).toBeUndefined();
+    emulator.reset();
+    expect(emulator.sessionKeyFor(MP.appid, 'alice')).toBeUndefined();
+  });
+
+  it("encrypts a payload as WeChat does, with the watermark, for lib/userdata.ts's decryptUserData", async () => {
+    const code = wxLogin();
+    const phone = { phoneNumber: '13580006666', purePhoneNumber: '13580006666', countryCode: '86' };
+    const { encryptedData, iv } = emulator.encryptUserData(MP.appid, 'alice', phone);
+    expect(Buffer.from(iv, 'base64')).toHaveLength(16);
+    const sessionKey = String((await codeToSession(code)).session_key);
+    expect(decryptUserData(encryptedData, iv, sessionKey, MP.appid)).toEqual({ ...phone, watermark: { appid: MP.appid, timestamp: START / 1000 } });
+    expect(() => decryptUserData(encryptedData, iv, sessionKey, WEB.appid)).toThrow(expect.objectContaining({ code: 'WECHAT_USERDATA_WRONG_APPID' }));
+    const other = emulator.encryptUserData(MP.appid, 'alice', phone);
+    expect(other.iv).not.toBe(iv); // a random iv each time
+  });
+
+  it('gives wx.getUserInfo() data in the post-2022 shape: "微信用户", the grey avatar, signed and encrypted', () => {
+    wxLogin('alice');
+    const key = emulator.sessionKeyFor(MP.appid, 'alice') ?? '';
+    const data = emulator.userInfoData(MP.appid, 'alice');
+    expect(JSON.parse(data.rawData)).toEqual({
+      nickName: '微信用户',
+      gender: 0,
+      language: '',
+      city: '',
+      province: '',
+      country: '',
+      avatarUrl: expect.stringMatching(/^https:\/\/thirdwx\.qlogo\.cn\/mmopen\/vi_32\/\w+\/132$/) as unknown,
+    });
+    expect(verifyUserDataSignature(data.rawData, data.signature, key)).toBe(true);
+    expect(verifyUserDataSignature(`${data.rawData} `, data.signature, key)).toBe(false);
+    const decrypted = decryptUserData<WeChatDecryptedUserInfo>(data.encryptedData, data.iv, key, MP.appid);
+    expect(decrypted).toEqual({
+      ...(JSON.parse(data.rawData) as object),
+      openId: emulator.openidFor(MP.appid, 'alice'),
+      unionId: emulator.unionidFor('alice'),
+      watermark: { appid: MP.appid, timestamp: START / 1000 },
+    });
+    wxLogin('bob');
+    const bob = emulator.userInfoData(MP.appid, 'bob');
+    expect(decryptUserData(bob.encryptedData, bob.iv, emulator.sessionKeyFor(MP.appid, 'bob') ?? '', MP.appid)).not.toHaveProperty('unionId');
+  });
+
+  it('refuses to encrypt before wx.login(), or for an app that is not a Mini Program', () => {
+    expect(() => emulator.encryptUserData(MP.appid, 'alice', {})).toThrow(/no session .*issueCode\(\) first/);
+    expect(() => emulator.userInfoData(MP.appid, 'bob')).toThrow(TypeError);
+    expect(() => emulator.sessionKeyFor(WEB.appid, 'alice')).toThrow(/website app, not a miniprogram app/);
+    expect(() => emulator.issueCode({ appid: MP.appid, user: 'alice', scope: 'snsapi_base' })).toThrow(/no scope/);
+  });
+});
+
+describe('Mobile Applications (the Open SDK login)', () => {
+  it("exchanges an app code on sns/oauth2/access_token for snsapi_userinfo tokens, Alice's shared unionid, then the profile", async () => {
+    const token = await exchange(emulator.issueCode({ appid: MOBILE.appid, user: 'alice' }), MOBILE);
+    expect(token).toMatchObject({ scope: 'snsapi_userinfo', openid: emulator.openidFor(MOBILE.appid, 'alice'), unionid: emulator.unionidFor('alice') });
+    expect((await userinfo(token)).nickname).toBe('Alice 🐼');
+    expect((await api(emulator.endpoints.checkTokenURL, { access_token: String(token.access_token), openid: String(token.openid) })).errcode).toBe(0);
+    expect((await refresh(String(token.refresh_token), MOBILE)).access_token).toBe(token.access_token);
+  });
+
+  it('expires app codes after 10 minutes, or after codeTtlSeconds.app', async () => {
+    const code = emulator.issueCode({ appid: MOBILE.appid, user: 'alice' });
+    now += 10 * MINUTE;
+    expect((await exchange(code, MOBILE)).errcode).toBe(40029);
+    const short = await start({ codeTtlSeconds: { app: 60 } });
+    const shortCode = short.issueCode({ appid: MOBILE.appid, user: 'alice' });
+    now += 59_999;
+    expect(await exchange(shortCode, MOBILE, short)).toHaveProperty('access_token');
+    const all = await start({ codeTtlSeconds: 20 }); // one number: every kind of code
+    const [app, mp] = [all.issueCode({ appid: MOBILE.appid, user: 'bob' }), wxLogin('bob', all)];
+    now += 20_000;
+    expect((await exchange(app, MOBILE, all)).errcode).toBe(40029);
+    expect((await codeToSession(mp, MP, all)).errcode).toBe(40029);
+  });
+
+  it('issues app codes with snsapi_userinfo only', () => {
+    expect(() => emulator.issueCode({ appid: MOBILE.appid, user: 'alice', scope: 'snsapi_login' })).toThrow(/mobile-app apps cannot use snsapi_login/);
+    expect(() => emulator.issueCode({ appid: MOBILE.appid, user: 'alice', scope: 'snsapi_base' })).toThrow(TypeError);
+    expect(emulator.issueCode({ appid: MOBILE.appid, user: 'alice', scope: 'snsapi_userinfo' })).toMatch(/^\w{32}$/);
+  });
+});
+
+describe('Mini Programs and Mobile Applications: no web login, their own strategy options', () => {
+  it('refuses their AppIDs on the QR and Official Account pages with an error page', async () => {
+    for (const app of [MP, MOBILE]) {
+      for (const page of [qrUrl({ appid: app.appid }), oaUrl({ appid: app.appid })]) {
+        const answer = await get(page);
+        expect(answer.status).toBe(200);
+        expect(answer.text).toContain('data-testid="error-page"');
+        expect(answer.text).toContain('This app has no web login');
+        expect(emulator.authorize(page)).toMatchObject({ type: 'error-page', messageEn: 'This app has no web login' });
+      }
+    }
+  });
+
+  it('points strategyOptions() to miniProgramStrategyOptions() and appStrategyOptions()', () => {
+    expect(() => emulator.strategyOptions(MP.appid)).toThrow(/Mini Program; use miniProgramStrategyOptions\(appid\)/);
+    expect(() => emulator.strategyOptions(MOBILE.appid)).toThrow(/Mobile Application; use appStrategyOptions\(appid\)/);
+    expect(() => emulator.strategyOptions(MP.appid)).toThrow(TypeError);
+    expect(emulator.miniProgramStrategyOptions(MP.appid)).toEqual({ clientID: MP.appid, clientSecret: MP.secret, sessionURL: emulator.endpoints.sessionURL });
+    const { tokenURL, refreshTokenURL, userProfileURL, checkTokenURL } = emulator.endpoints;
+    expect(emulator.appStrategyOptions(MOBILE.appid)).toEqual({
+      clientID: MOBILE.appid,
+      clientSecret: MOBILE.secret,
+      tokenURL,
+      refreshTokenURL,
+      userProfileURL,
+      checkTokenURL,
+    });
+    expect(() => emulator.miniProgramStrategyOptions(MOBILE.appid)).toThrow(TypeError);
+    expect(() => emulator.appStrategyOptions(WEB.appid)).toThrow(TypeError);
+  });
+
+  it('registers them without callback domains, and still wants them for web apps', () => {
+    expect(emulator.registerApp({ appid: 'wx00000000000000cc', secret: 's', kind: 'mobile-app' }).callbackDomains).toEqual([]);
+    expect(() => emulator.registerApp({ appid: 'wx00000000000000dd', secret: 's', kind: 'website' })).toThrow(/needs callbackDomains/);
+    expect(() => emulator.registerApp({ appid: 'wx00000000000000ee', secret: 's', kind: 'wxwork' as never })).toThrow(/unknown kind/);
   });
 });

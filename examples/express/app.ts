@@ -1,13 +1,19 @@
 /**
  * The demo app: WeChat login with Passport and express-session — the website QR login on
  * desktops (a redirect, or the QR code embedded with wxLogin.js), and, with an Official Account
- * configured, the login inside WeChat's own browser. Copy it as a starting point; `server.ts`
- * runs it against real WeChat or the local emulator (`npm run demo`).
+ * configured, the login inside WeChat's own browser. With a Mini Program or a Mobile Application
+ * configured, also their sign-in with a posted code (posted-code.ts). Copy it as a starting point;
+ * `server.ts` runs it against real WeChat or the local emulator (`npm run demo`).
  */
 import express, { type ErrorRequestHandler, type Request } from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
 import { WeChatStrategy, isInsideWeChat, type WeChatProfile, type WeChatStrategyOptions } from 'passport-wechat-oauth2';
+import { escapeHtml, jsonForScript, mono, page, row } from './html.ts';
+import { mountPostedCodeLogins, postedCodeLinks, type PostedCodeOptions } from './posted-code.ts';
+
+export { escapeHtml, jsonForScript } from './html.ts';
+export type { DemoSimulator, PostedCodeUser } from './posted-code.ts';
 
 declare module 'express-session' {
   // Where `failureMessage: true` leaves the reason a login failed.
@@ -17,7 +23,7 @@ declare module 'express-session' {
 /** WeChat's script for the embedded QR code (wechat-api.md §2.1: one path, https supported). */
 export const WXLOGIN_SCRIPT_URL = 'https://res.wx.qq.com/connect/zh_CN/htmledition/js/wxLogin.js';
 
-export interface DemoAppOptions {
+export interface DemoAppOptions extends PostedCodeOptions {
   /**
    * clientID, clientSecret, callbackURL, plus endpoint overrides (e.g. the emulator's). Add
    * `officialAccount: { clientID, clientSecret }` to log users in inside WeChat too.
@@ -79,14 +85,15 @@ export function createApp(options: DemoAppOptions): express.Express {
     cookie: { httpOnly: true, sameSite: 'lax', secure: options.secureCookie === true },
   }));
   app.use(passport.session());
+  const otherLogins = postedCodeLinks(options);
 
   app.get('/', (req, res) => {
     const user = userOf(req);
     res.send(user
       ? page('WeChat login demo', `<p>Logged in as <strong>${escapeHtml(user.displayName || user.id)}</strong>.</p>
-          <p><a class="button" href="/profile">Your WeChat profile</a></p>`, LOGOUT_FORM)
+          <p><a class="button" href="/profile">Your WeChat profile</a></p>${otherLogins}`, LOGOUT_FORM)
       : page('WeChat login demo', `<p><a class="button" href="/auth/wechat">Log in with WeChat</a>
-          <a class="button secondary" href="/login/embedded">Embedded QR</a></p>`));
+          <a class="button secondary" href="/login/embedded">Embedded QR</a></p>${otherLogins}`));
   });
   app.get('/auth/wechat', passport.authenticate('wechat'));
   // The QR code inside this page (WeChat's wxLogin.js) instead of a redirect to WeChat's page.
@@ -138,6 +145,8 @@ export function createApp(options: DemoAppOptions): express.Express {
       });
     });
   });
+  // Mini Program and native app: the client posts a code; JSON answers, no session.
+  mountPostedCodeLogins(app, passport, options);
   app.use(showError);
   return app;
 }
@@ -170,43 +179,3 @@ const showError: ErrorRequestHandler = (error: { code?: unknown; message?: unkno
 };
 
 const LOGOUT_FORM = '<form method="post" action="/logout"><button type="submit">Log out</button></form>';
-
-const STYLE = `body{font:16px/1.5 system-ui,sans-serif;background:#f5f5f5;color:#191919;margin:0;padding:24px 16px}
-main{max-width:760px;margin:0 auto;background:#fff;border-radius:8px;padding:20px 32px 28px;box-shadow:0 1px 3px #0002}
-header{display:flex;align-items:center;justify-content:space-between;gap:16px;margin-bottom:12px}
-h1{font-size:22px;margin:0}h2{font-size:15px;margin:20px 0 8px}nav{display:flex;align-items:center;gap:12px}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eee}
-th{width:120px;color:#666;font-weight:500}td{word-break:break-all}code{font:14px ui-monospace,monospace}
-img{border-radius:6px;display:block}pre{background:#f7f7f7;padding:12px;border-radius:6px;font-size:12px;line-height:1.4;overflow:auto;margin:0}
-a{color:#576b95}.button{display:inline-block;background:#07c160;color:#fff;padding:8px 18px;border-radius:4px;text-decoration:none}
-.error{color:#c62828}button{font:inherit;font-size:14px;padding:4px 12px;cursor:pointer}
-.button.secondary{background:#fff;color:#07c160;border:1px solid #07c160;margin-left:8px}
-.qr{width:300px;height:400px;margin:8px 0}.note{color:#666;font-size:14px}`;
-
-function page(title: string, body: string, nav = ''): string {
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<meta name="viewport" content="width=device-width,initial-scale=1"><style>${STYLE}</style></head>
-<body><main><header><h1>${escapeHtml(title)}</h1><nav>${nav}</nav></header>${body}</main></body></html>`;
-}
-
-function row(name: string, html: string): string {
-  return `<tr><th scope="row">${name}</th><td>${html}</td></tr>`;
-}
-
-function mono(text: string): string {
-  return `<code>${escapeHtml(text)}</code>`;
-}
-
-/**
- * JSON for a `<script type="application/json">` element: `<` escaped, so no value can close the
- * element (`</script>`) or open a comment; `JSON.parse` reads `\u003c` back as `<`.
- */
-export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replaceAll('<', '\\u003c').replaceAll('>', '\\u003e').replaceAll('&', '\\u0026');
-}
-
-/** Every WeChat value (a nickname is user input) goes through this before it reaches HTML. */
-export function escapeHtml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;').replaceAll("'", '&#39;');
-}

@@ -1,13 +1,13 @@
 /**
  * A local, faithful stand-in for WeChat's login servers: `open.weixin.qq.com`
  * (the QR / authorize pages), `res.wx.qq.com` (wxLogin.js, for the embedded QR code)
- * and `api.weixin.qq.com` (the `sns/*` JSON API), served path-based from one
- * node:http server on 127.0.0.1.
+ * and `api.weixin.qq.com` (the `sns/*` JSON API, Mini Program's `jscode2session` included),
+ * served path-based from one node:http server on 127.0.0.1.
  *
  * Every behaviour cites the fact it copies in /work/shared/wechat-api.md (§n).
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import {
   renderDeclinedPage,
   renderErrorPage,
@@ -24,8 +24,12 @@ import {
 // Public types
 // ---------------------------------------------------------------------------
 
-/** Which WeChat product an AppID belongs to: a Website App (qrconnect) or an Official Account (oauth2/authorize). */
-export type WeChatAppKind = 'website' | 'official-account';
+/**
+ * Which WeChat product an AppID belongs to: a Website App (qrconnect), an Official Account
+ * (oauth2/authorize), a Mini Program (`wx.login()` + jscode2session) or a Mobile Application
+ * (the Open SDK's SendAuth + sns/oauth2/access_token). The last two have no web login page.
+ */
+export type WeChatAppKind = 'website' | 'official-account' | 'miniprogram' | 'mobile-app';
 
 /** The scopes WeChat knows for web login (wechat-api.md §1.1, §3.1). */
 export type WeChatScope = 'snsapi_login' | 'snsapi_base' | 'snsapi_userinfo';
@@ -41,7 +45,7 @@ export type DeclineBehaviour = 'stay' | 'redirect';
 export type EmulatorContentType = 'text/plain' | 'application/json';
 
 /** The `api.weixin.qq.com` endpoints, by short name. */
-export type EmulatorApiEndpoint = 'access_token' | 'refresh_token' | 'userinfo' | 'auth';
+export type EmulatorApiEndpoint = 'access_token' | 'refresh_token' | 'userinfo' | 'auth' | 'jscode2session';
 
 /** The `open.weixin.qq.com` pages, by short name. */
 export type EmulatorPageEndpoint = 'qrconnect' | 'oauth2/authorize';
@@ -115,10 +119,19 @@ export interface WeChatEmulatorOptions {
   /** @defaultValue 'text/plain' (wechat-api.md §0) */
   readonly contentType?: EmulatorContentType;
   /**
-   * Code lifetime in seconds: one number for both pages, or per page.
-   * @defaultValue `{ qrconnect: 600, authorize: 300 }` (wechat-api.md §1.3)
+   * Code lifetime in seconds: one number for every kind of code, or per kind — `qrconnect`
+   * (website apps), `authorize` (Official Accounts), `miniprogram` (`wx.login()` codes) and
+   * `app` (Mobile Application codes from the Open SDK).
+   * @defaultValue `{ qrconnect: 600, authorize: 300, miniprogram: 300, app: 600 }` (wechat-api.md §1.3)
    */
-  readonly codeTtlSeconds?: number | { readonly qrconnect?: number; readonly authorize?: number };
+  readonly codeTtlSeconds?:
+    | number
+    | {
+        readonly qrconnect?: number;
+        readonly authorize?: number;
+        readonly miniprogram?: number;
+        readonly app?: number;
+      };
   /** @defaultValue 7200 (wechat-api.md §4) */
   readonly accessTokenTtlSeconds?: number;
   /** @defaultValue 2592000 = 30 days, not renewable (wechat-api.md §5) */
@@ -140,7 +153,10 @@ export interface WeChatEmulatorOptions {
   readonly strictParameterOrder?: boolean;
   /** Current time in ms; inject to test expiry. @defaultValue Date.now */
   readonly clock?: () => number;
-  /** Register the demo apps and users ({@link DEMO_WEBSITE_APP}, {@link DEMO_OFFICIAL_ACCOUNT_APP}, {@link DEMO_USERS}). @defaultValue true */
+  /**
+   * Register the demo apps and users ({@link DEMO_WEBSITE_APP}, {@link DEMO_OFFICIAL_ACCOUNT_APP},
+   * {@link DEMO_MINIPROGRAM_APP}, {@link DEMO_MOBILE_APP}, {@link DEMO_USERS}). @defaultValue true
+   */
   readonly seed?: boolean;
 }
 
@@ -155,9 +171,10 @@ export interface EmulatorAppRegistration {
   readonly kind: WeChatAppKind;
   /**
    * Authorized callback domains: bare host names, no scheme, no path, exact match —
-   * `www.qq.com` does not cover `pay.qq.com` (wechat-api.md §3.3).
+   * `www.qq.com` does not cover `pay.qq.com` (wechat-api.md §3.3). Required for `website` and
+   * `official-account` apps; Mini Programs and Mobile Applications have no redirect, so none.
    */
-  readonly callbackDomains: readonly string[];
+  readonly callbackDomains?: readonly string[];
   /** Accept a redirect_uri with a non-default port. WeChat does not (§1.1). @defaultValue false */
   readonly allowPorts?: boolean;
   /**
@@ -190,6 +207,11 @@ export interface EmulatorUserRegistration {
   readonly headimgurl?: string;
   /** A snapshot-page virtual account: on Official Accounts with snsapi_userinfo (§3.2). @defaultValue false */
   readonly snapshot?: boolean;
+  /**
+   * WeChat rates the user high-risk: jscode2session spends their code and answers 40226
+   * `code blocked` (§8). Other logins are not affected. @defaultValue false
+   */
+  readonly highRisk?: boolean;
 }
 
 /** A registered user, as the emulator holds it. */
@@ -199,9 +221,13 @@ export interface EmulatorUser {
   readonly unionid: boolean | string;
   readonly headimgurl: string;
   readonly snapshot: boolean;
+  readonly highRisk: boolean;
 }
 
-/** One request the emulator received. Secrets, codes and tokens are `'[redacted]'`. */
+/**
+ * One request the emulator received. Secrets, codes (`code`, `js_code`) and tokens are
+ * `'[redacted]'`; no answer body is kept, so no session key is either.
+ */
 export interface EmulatorCall {
   readonly endpoint: EmulatorEndpoint;
   readonly method: string;
@@ -246,6 +272,8 @@ export interface EmulatorEndpoints {
   readonly refreshTokenURL: string;
   readonly userProfileURL: string;
   readonly checkTokenURL: string;
+  /** The Mini Program login (`/sns/jscode2session`, code2Session, §8). */
+  readonly sessionURL: string;
 }
 
 /** WeChatStrategy options that point a strategy at the emulator for one app. */
@@ -258,6 +286,37 @@ export interface EmulatorStrategyOptions {
   readonly refreshTokenURL: string;
   readonly userProfileURL: string;
   readonly checkTokenURL: string;
+}
+
+/** WeChatMiniProgramStrategy options that point a strategy at the emulator for one Mini Program. */
+export interface EmulatorMiniProgramStrategyOptions {
+  readonly clientID: string;
+  readonly clientSecret: string;
+  readonly sessionURL: string;
+}
+
+/** WeChatAppStrategy options that point a strategy at the emulator for one Mobile Application. */
+export interface EmulatorAppStrategyOptions {
+  readonly clientID: string;
+  readonly clientSecret: string;
+  readonly tokenURL: string;
+  readonly refreshTokenURL: string;
+  readonly userProfileURL: string;
+  readonly checkTokenURL: string;
+}
+
+/** What a Mini Program gets to post for encrypted data: base64 AES-128-CBC ciphertext and its iv. */
+export interface EmulatorEncryptedData {
+  readonly encryptedData: string;
+  readonly iv: string;
+}
+
+/** What `wx.getUserInfo()` gives a Mini Program: the plain profile, its signature and the encrypted one. */
+export interface EmulatorUserInfoData extends EmulatorEncryptedData {
+  /** The profile as JSON text, exactly as signed. */
+  readonly rawData: string;
+  /** `sha1(rawData + session_key)`, 40 hex digits. */
+  readonly signature: string;
 }
 
 /** Where a browser would end up after an authorize URL, see {@link WeChatEmulator.authorize}. */
@@ -304,6 +363,31 @@ export const DEMO_OFFICIAL_ACCOUNT_APP: EmulatorApp = Object.freeze({
   unionGroup: 'default',
 });
 
+/**
+ * The demo Mini Program registered unless `seed: false`; same Open Platform group as the
+ * website app, so a user's unionid (their `profile.id`) is the same in both.
+ */
+export const DEMO_MINIPROGRAM_APP: EmulatorApp = Object.freeze({
+  appid: 'wx3a8d5c0e7f2b9164',
+  secret: '7b2e9d4f1a6c3e8b0d5f2a7c9e1b4d60',
+  name: 'Demo Mini Program (emulator)',
+  kind: 'miniprogram',
+  callbackDomains: Object.freeze([]),
+  allowPorts: false,
+  unionGroup: 'default',
+});
+
+/** The demo Mobile Application (iOS/Android, Open SDK) registered unless `seed: false`; same Open Platform group. */
+export const DEMO_MOBILE_APP: EmulatorApp = Object.freeze({
+  appid: 'wxc6f1e9a3b5d70284',
+  secret: 'e5a1c7d3f9b2e4a6c8d0f1b3a5c7e9d2',
+  name: 'Demo Mobile App (emulator)',
+  kind: 'mobile-app',
+  callbackDomains: Object.freeze([]),
+  allowPorts: false,
+  unionGroup: 'default',
+});
+
 /** The demo users: `alice` has a unionid and an avatar, `bob` has neither. */
 export const DEMO_USERS: readonly EmulatorUserRegistration[] = Object.freeze([
   Object.freeze({ id: 'alice', nickname: 'Alice 🐼', unionid: true }),
@@ -318,6 +402,8 @@ const SECOND = 1000;
 const DEFAULTS = Object.freeze({
   qrconnectCodeTtl: 600, // 10 min for website codes (§1.3)
   authorizeCodeTtl: 300, // 5 min for official-account codes (§1.3)
+  miniprogramCodeTtl: 300, // wx.login() codes: 5 min (§1.3)
+  appCodeTtl: 600, // Open SDK codes: 10 min, as the Open Platform's website codes (§1.3)
   accessTokenTtl: 7200, // §4
   refreshTokenTtl: 30 * 24 * 3600, // §5
 });
@@ -344,6 +430,7 @@ const ERRMSG: Readonly<Record<number, string>> = Object.freeze({
   42001: 'access_token expired',
   42002: 'refresh_token expired',
   42003: 'code expired',
+  40226: 'code blocked',
   45011: 'api minute-quota reach limit, must slower, retry next minute',
   48001: 'api unauthorized',
 });
@@ -362,9 +449,21 @@ const PAGE_SCOPES: Readonly<Record<EmulatorPageEndpoint, readonly WeChatScope[]>
   'oauth2/authorize': Object.freeze(['snsapi_base', 'snsapi_userinfo'] as const), // §3.1
 });
 
+/** The scopes {@link WeChatEmulator.issueCode} accepts per app kind; the first is the default. A Mini Program code has none. */
+const CODE_SCOPES: Readonly<Record<WeChatAppKind, readonly WeChatScope[]>> = Object.freeze({
+  website: PAGE_SCOPES.qrconnect,
+  'official-account': Object.freeze(['snsapi_userinfo', 'snsapi_base'] as const),
+  'mobile-app': Object.freeze(['snsapi_userinfo'] as const), // the Open SDK's SendAuth asks snsapi_userinfo
+  miniprogram: Object.freeze([]),
+});
+
 const USERINFO_LANGS = Object.freeze(['zh_CN', 'zh_TW', 'en']); // §6
 
-const REDACTED_KEYS = Object.freeze(['secret', 'code', 'access_token', 'refresh_token']);
+const REDACTED_KEYS = Object.freeze(['secret', 'code', 'js_code', 'access_token', 'refresh_token']);
+
+/** The grey avatar every Mini Program user has had in `wx.getUserInfo` since 2022-11-08 (§6). */
+const MINIPROGRAM_DEFAULT_AVATAR =
+  'https://thirdwx.qlogo.cn/mmopen/vi_32/POgEwh4mIHO4nibH0KlMECNjjGxQUq24ZEaGT4poC6icRiccVGKSyXwibcPq4BWmiaIGuG1icwxaQX6grC9VemZoJ8rg/132';
 
 /** WeChat's authorize error pages (§3.4, §1.1). */
 const PAGE_ERRORS = Object.freeze({
@@ -399,6 +498,11 @@ const PAGE_ERRORS = Object.freeze({
     hint: 'Parameters must come in the order appid, redirect_uri, response_type, scope, state (strictParameterOrder).',
   },
   unknownUser: { zh: '未知的测试用户', en: 'Unknown test user', hint: 'The posted "user" is not registered in the emulator.' },
+  noWebLogin: {
+    zh: '该应用没有网页登录权限',
+    en: 'This app has no web login',
+    hint: 'Mini Program and Mobile Application AppIDs have no web login page: their users sign in with wx.login() or the Open SDK, and the app posts the code.',
+  },
 } satisfies Record<string, ErrorPageView>);
 
 // ---------------------------------------------------------------------------
@@ -419,6 +523,8 @@ interface Grant {
 interface CodeRecord {
   readonly grant: Grant;
   readonly expiresAt: number;
+  /** Mini Program codes only: the session key of this `wx.login()`, which jscode2session returns. */
+  readonly sessionKey: string | undefined;
   used: boolean;
 }
 
@@ -473,7 +579,8 @@ type Route =
 interface ResolvedOptions {
   readonly declineBehaviour: DeclineBehaviour;
   readonly contentType: EmulatorContentType;
-  readonly codeTtlMs: Readonly<Record<EmulatorPageEndpoint, number>>;
+  /** Per app kind: the kind decides which page or SDK issued the code. */
+  readonly codeTtlMs: Readonly<Record<WeChatAppKind, number>>;
   readonly accessTokenTtlMs: number;
   readonly refreshTokenTtlMs: number;
   readonly rotateRefreshToken: boolean;
@@ -504,6 +611,11 @@ function randomChars(alphabet: string, length: number): string {
 /** Codes look like `001HKCFa1UWlqz0ZsPHa1zrEwD2HKCF3`: 32 alphanumerics (§0). */
 function newCode(): string {
   return randomChars(ALPHANUMERIC, 32);
+}
+
+/** A session key is base64 of 16 random bytes: an AES-128 key (§8). */
+function newSessionKey(): string {
+  return randomBytes(16).toString('base64');
 }
 
 /** Tokens look like `86_` + ~100 base64url characters (§0). */
@@ -566,6 +678,8 @@ function routeOf(pathname: string): Route {
       return { kind: 'api', endpoint: 'userinfo' };
     case '/sns/auth':
       return { kind: 'api', endpoint: 'auth' };
+    case '/sns/jscode2session':
+      return { kind: 'api', endpoint: 'jscode2session' };
     case '/connect/qrconnect':
       return { kind: 'page', endpoint: 'qrconnect' };
     case '/connect/oauth2/authorize':
@@ -682,12 +796,27 @@ function assertFault(fault: EmulatorFault): void {
   if (!shapes.includes(true)) throw new TypeError(`failNext: not a fault: ${JSON.stringify(fault)}`);
 }
 
-function resolveCodeTtl(option: WeChatEmulatorOptions['codeTtlSeconds']): Record<EmulatorPageEndpoint, number> {
-  const perPage = typeof option === 'number' ? { qrconnect: option, authorize: option } : (option ?? {});
+function resolveCodeTtl(option: WeChatEmulatorOptions['codeTtlSeconds']): Record<WeChatAppKind, number> {
+  const perKind = typeof option === 'number' ? { qrconnect: option, authorize: option, miniprogram: option, app: option } : (option ?? {});
   return {
-    qrconnect: (perPage.qrconnect ?? DEFAULTS.qrconnectCodeTtl) * SECOND,
-    'oauth2/authorize': (perPage.authorize ?? DEFAULTS.authorizeCodeTtl) * SECOND,
+    website: (perKind.qrconnect ?? DEFAULTS.qrconnectCodeTtl) * SECOND,
+    'official-account': (perKind.authorize ?? DEFAULTS.authorizeCodeTtl) * SECOND,
+    miniprogram: (perKind.miniprogram ?? DEFAULTS.miniprogramCodeTtl) * SECOND,
+    'mobile-app': (perKind.app ?? DEFAULTS.appCodeTtl) * SECOND,
   };
+}
+
+/** Where the latest session key of a Mini Program user is kept. */
+function sessionId(appid: string, openid: string): string {
+  return `${appid}\n${openid}`;
+}
+
+/** AES-128-CBC with PKCS#7 padding, base64 in and out: WeChat's encryptedData scheme (lib/userdata.ts). */
+function encryptJson(sessionKey: string, value: Readonly<Record<string, unknown>>): EmulatorEncryptedData {
+  const iv = randomBytes(16);
+  const cipher = createCipheriv('aes-128-cbc', Buffer.from(sessionKey, 'base64'), iv);
+  const ciphertext = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+  return { encryptedData: ciphertext.toString('base64'), iv: iv.toString('base64') };
 }
 
 function resolveOptions(options: WeChatEmulatorOptions): ResolvedOptions {
@@ -722,8 +851,9 @@ async function readBody(req: IncomingMessage, limitBytes: number): Promise<strin
 
 /**
  * A local WeChat login server for tests and demos: the QR login page (also embedded by its
- * wxLogin.js), the Official Account authorize page and the `sns/*` API, with WeChat's quirks (HTTP 200 errors, `text/plain`
- * JSON, `rid` suffixes, single-use codes, HTML error pages).
+ * wxLogin.js), the Official Account authorize page and the `sns/*` API — the Mini Program's
+ * `jscode2session` and the native app's code exchange included — with WeChat's quirks (HTTP 200
+ * errors, `text/plain` JSON, `rid` suffixes, single-use codes, HTML error pages).
  *
  * @example
  * ```ts
@@ -746,6 +876,8 @@ export class WeChatEmulator {
   private readonly codes = new Map<string, CodeRecord>();
   private readonly accessTokens = new Map<string, AccessTokenRecord>();
   private readonly refreshTokens = new Map<string, RefreshTokenRecord>();
+  /** The session key of each Mini Program user's latest `wx.login()`, by {@link sessionId}. */
+  private readonly sessionKeys = new Map<string, string>();
   private readonly faults: Array<{ readonly target: FaultTarget; readonly fault: EmulatorFault }> = [];
   private readonly log: EmulatorCall[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -788,10 +920,11 @@ export class WeChatEmulator {
       refreshTokenURL: `${this.baseUrl}/sns/oauth2/refresh_token`,
       userProfileURL: `${this.baseUrl}/sns/userinfo`,
       checkTokenURL: `${this.baseUrl}/sns/auth`,
+      sessionURL: `${this.baseUrl}/sns/jscode2session`,
     };
   }
 
-  /** Every request so far, oldest first (a copy), with secrets, codes and tokens redacted. */
+  /** Every request so far, oldest first (a copy), with secrets, codes and tokens redacted, and no answer bodies. */
   get calls(): readonly EmulatorCall[] {
     return [...this.log];
   }
@@ -802,14 +935,17 @@ export class WeChatEmulator {
    * @example
    * ```ts
    * emulator.registerApp({ appid: 'wx0123456789abcdef', secret: 's3cret', kind: 'website', callbackDomains: ['example.com'] });
+   * emulator.registerApp({ appid: 'wx0123456789abcdee', secret: 's3cret', kind: 'miniprogram', unionGroup: null });
    * ```
    */
   registerApp(registration: EmulatorAppRegistration): EmulatorApp {
     if (registration.appid === '' || registration.secret === '') throw new TypeError('registerApp: appid and secret are required');
-    if (registration.kind !== 'website' && registration.kind !== 'official-account') {
-      throw new TypeError(`registerApp: unknown kind ${String(registration.kind)}`);
+    if (!Object.hasOwn(CODE_SCOPES, registration.kind)) throw new TypeError(`registerApp: unknown kind ${String(registration.kind)}`);
+    const hasWebLogin = registration.kind === 'website' || registration.kind === 'official-account';
+    if (hasWebLogin && registration.callbackDomains === undefined) {
+      throw new TypeError(`registerApp: a ${registration.kind} app needs callbackDomains`);
     }
-    const domains = registration.callbackDomains.map((domain) => domain.trim().toLowerCase());
+    const domains = (registration.callbackDomains ?? []).map((domain) => domain.trim().toLowerCase());
     const urlLike = domains.find((domain) => domain.includes('/'));
     // NOTE: WeChat registers a domain, not a URL, and no scheme (§1.1, §3.3).
     if (urlLike !== undefined) throw new TypeError(`registerApp: callbackDomains takes host names, not URLs: ${urlLike}`);
@@ -832,6 +968,7 @@ export class WeChatEmulator {
    * @example
    * ```ts
    * emulator.registerUser({ id: 'carol', nickname: '卡罗尔', unionid: false, snapshot: true });
+   * emulator.registerUser({ id: 'mallory', highRisk: true }); // jscode2session answers 40226
    * ```
    */
   registerUser(registration: EmulatorUserRegistration): EmulatorUser {
@@ -842,13 +979,16 @@ export class WeChatEmulator {
       unionid: registration.unionid ?? true,
       headimgurl: registration.headimgurl ?? `http://thirdwx.qlogo.cn/mmopen/vi_32/${digest(`avatar:${registration.id}`)}/132`,
       snapshot: registration.snapshot ?? false,
+      highRisk: registration.highRisk ?? false,
     });
     this.users.set(user.id, user);
     return user;
   }
 
   /**
-   * WeChatStrategy options that point at this emulator for one registered app.
+   * WeChatStrategy options that point at this emulator for one registered website app or
+   * Official Account. Throws a TypeError for a Mini Program or a Mobile Application: see
+   * {@link WeChatEmulator.miniProgramStrategyOptions} and {@link WeChatEmulator.appStrategyOptions}.
    *
    * @example
    * ```ts
@@ -857,6 +997,12 @@ export class WeChatEmulator {
    */
   strategyOptions(appid: string): EmulatorStrategyOptions {
     const app = this.requireApp(appid);
+    if (app.kind === 'miniprogram') {
+      throw new TypeError(`strategyOptions: ${appid} is a Mini Program; use miniProgramStrategyOptions(appid) with WeChatMiniProgramStrategy`);
+    }
+    if (app.kind === 'mobile-app') {
+      throw new TypeError(`strategyOptions: ${appid} is a Mobile Application; use appStrategyOptions(appid) with WeChatAppStrategy`);
+    }
     const endpoints = this.endpoints;
     return {
       clientID: app.appid,
@@ -870,21 +1016,100 @@ export class WeChatEmulator {
   }
 
   /**
-   * A code as if `user` had confirmed on the phone, for tests that skip the page.
-   * `scope` defaults to `snsapi_login` (website) or `snsapi_userinfo` (official account).
+   * WeChatMiniProgramStrategy options that point at this emulator for one registered Mini Program.
+   *
+   * @example
+   * ```ts
+   * passport.use(new WeChatMiniProgramStrategy(emulator.miniProgramStrategyOptions(DEMO_MINIPROGRAM_APP.appid), verify));
+   * ```
+   */
+  miniProgramStrategyOptions(appid: string): EmulatorMiniProgramStrategyOptions {
+    const app = this.requireApp(appid, 'miniprogram', 'miniProgramStrategyOptions');
+    return { clientID: app.appid, clientSecret: app.secret, sessionURL: this.endpoints.sessionURL };
+  }
+
+  /**
+   * WeChatAppStrategy options that point at this emulator for one registered Mobile Application.
+   *
+   * @example
+   * ```ts
+   * passport.use(new WeChatAppStrategy(emulator.appStrategyOptions(DEMO_MOBILE_APP.appid), verify));
+   * ```
+   */
+  appStrategyOptions(appid: string): EmulatorAppStrategyOptions {
+    const app = this.requireApp(appid, 'mobile-app', 'appStrategyOptions');
+    const { tokenURL, refreshTokenURL, userProfileURL, checkTokenURL } = this.endpoints;
+    return { clientID: app.appid, clientSecret: app.secret, tokenURL, refreshTokenURL, userProfileURL, checkTokenURL };
+  }
+
+  /**
+   * A code as if `user` had confirmed on the phone, for tests that skip the page — or, for a Mini
+   * Program, as if it had called `wx.login()` (which also starts a new session key, see
+   * {@link WeChatEmulator.sessionKeyFor}); for a Mobile Application, as if the Open SDK's
+   * SendAuth had answered. `scope` defaults to `snsapi_login` (website) or `snsapi_userinfo`
+   * (Official Account, Mobile Application, which has no other); a Mini Program code has none.
    *
    * @example
    * ```ts
    * const code = emulator.issueCode({ appid: DEMO_WEBSITE_APP.appid, user: 'alice' });
+   * const jsCode = emulator.issueCode({ appid: DEMO_MINIPROGRAM_APP.appid, user: 'alice' }); // wx.login()
    * ```
    */
   issueCode(request: { readonly appid: string; readonly user: string; readonly scope?: WeChatScope }): string {
     const app = this.requireApp(request.appid);
     const user = this.requireUser(request.user);
-    const endpoint: EmulatorPageEndpoint = app.kind === 'website' ? 'qrconnect' : 'oauth2/authorize';
-    const scope = request.scope ?? (app.kind === 'website' ? 'snsapi_login' : 'snsapi_userinfo');
-    if (!PAGE_SCOPES[endpoint].includes(scope)) throw new TypeError(`issueCode: ${app.kind} apps cannot use ${scope}`);
-    return this.createCode(endpoint, this.grantFor(app, user, [scope]));
+    if (app.kind === 'miniprogram') {
+      if (request.scope !== undefined) throw new TypeError('issueCode: a Mini Program code (wx.login()) has no scope');
+      return this.createCode(this.grantFor(app, user, []), newSessionKey());
+    }
+    const allowed = CODE_SCOPES[app.kind];
+    const scope = request.scope ?? allowed[0] ?? 'snsapi_login';
+    if (!allowed.includes(scope)) throw new TypeError(`issueCode: ${app.kind} apps cannot use ${scope}`);
+    return this.createCode(this.grantFor(app, user, [scope]));
+  }
+
+  /**
+   * The session key of `user`'s latest `wx.login()` (code) in a Mini Program — what jscode2session
+   * answers for that code — or undefined before the first one.
+   */
+  sessionKeyFor(appid: string, user: string): string | undefined {
+    const app = this.requireApp(appid, 'miniprogram', 'sessionKeyFor');
+    return this.sessionKeys.get(sessionId(app.appid, this.openidFor(appid, user)));
+  }
+
+  /**
+   * Encrypts `payload` as WeChat does for a Mini Program's `encryptedData` (e.g. the phone-number
+   * button): a `watermark` `{ appid, timestamp }` added, AES-128-CBC with the session key of
+   * `user`'s latest `wx.login()` and a random iv, base64. Throws a TypeError before any `issueCode`.
+   *
+   * @example
+   * ```ts
+   * const code = emulator.issueCode({ appid: DEMO_MINIPROGRAM_APP.appid, user: 'alice' });
+   * const { encryptedData, iv } = emulator.encryptUserData(DEMO_MINIPROGRAM_APP.appid, 'alice', {
+   *   phoneNumber: '13580006666', purePhoneNumber: '13580006666', countryCode: '86',
+   * });
+   * ```
+   */
+  encryptUserData(appid: string, user: string, payload: Readonly<Record<string, unknown>>): EmulatorEncryptedData {
+    const key = this.requireSessionKey(appid, user, 'encryptUserData');
+    const watermark = { appid, timestamp: Math.floor(this.options.clock() / SECOND) };
+    return encryptJson(key, { ...payload, watermark });
+  }
+
+  /**
+   * What `wx.getUserInfo()` gives a Mini Program since 2022-11-08 (§6): "微信用户", the grey
+   * avatar, no gender or region; `rawData` signed with `sha1(rawData + session_key)`, and the
+   * same profile with `openId` (and `unionId`) encrypted like {@link WeChatEmulator.encryptUserData}.
+   * Throws a TypeError before any `issueCode` for this user.
+   */
+  userInfoData(appid: string, user: string): EmulatorUserInfoData {
+    const key = this.requireSessionKey(appid, user, 'userInfoData');
+    const profile = { nickName: '微信用户', gender: 0, language: '', city: '', province: '', country: '', avatarUrl: MINIPROGRAM_DEFAULT_AVATAR };
+    const rawData = JSON.stringify(profile);
+    const signature = createHash('sha1').update(rawData + key, 'utf8').digest('hex');
+    const grant = this.grantFor(this.requireApp(appid), this.requireUser(user), []);
+    const ids = { openId: grant.openid, ...(grant.unionid === undefined ? {} : { unionId: grant.unionid }) };
+    return { rawData, signature, ...this.encryptUserData(appid, user, { ...ids, ...profile }) };
   }
 
   /** The openid `user` has in `appid`: 28 characters, different per app (§0, §12.3). */
@@ -934,10 +1159,11 @@ export class WeChatEmulator {
    * emulator.failNext('userinfo', { status: 502, html: true });
    * emulator.failNext('any', { hang: true });
    * emulator.failNext('refresh_token', { body: '{"access_token":' });
+   * emulator.failNext('jscode2session', { errcode: 45011 });
    * ```
    */
   failNext(target: FaultTarget, fault: EmulatorFault): void {
-    if (!['access_token', 'refresh_token', 'userinfo', 'auth', 'any'].includes(target)) {
+    if (!['access_token', 'refresh_token', 'userinfo', 'auth', 'jscode2session', 'any'].includes(target)) {
       throw new TypeError(`failNext: unknown target ${String(target)}`);
     }
     assertFault(fault);
@@ -952,9 +1178,10 @@ export class WeChatEmulator {
     this.latency = range;
   }
 
-  /** Forgets codes, tokens, queued faults, latency and the call log; keeps apps and users. */
+  /** Forgets codes, tokens, session keys, queued faults, latency and the call log; keeps apps and users. */
   reset(): void {
     this.codes.clear();
+    this.sessionKeys.clear();
     this.accessTokens.clear();
     this.refreshTokens.clear();
     this.faults.length = 0;
@@ -992,6 +1219,8 @@ export class WeChatEmulator {
   private seedDemoData(): void {
     this.registerApp(DEMO_WEBSITE_APP);
     this.registerApp(DEMO_OFFICIAL_ACCOUNT_APP);
+    this.registerApp(DEMO_MINIPROGRAM_APP);
+    this.registerApp(DEMO_MOBILE_APP);
     for (const user of DEMO_USERS) this.registerUser(user);
   }
 
@@ -1008,10 +1237,17 @@ export class WeChatEmulator {
 
   // -- lookups ---------------------------------------------------------------
 
-  private requireApp(appid: string): EmulatorApp {
+  private requireApp(appid: string, kind?: WeChatAppKind, method = 'WeChatEmulator'): EmulatorApp {
     const app = this.apps.get(appid);
     if (app === undefined) throw new TypeError(`WeChatEmulator: no app ${appid} is registered`);
+    if (kind !== undefined && app.kind !== kind) throw new TypeError(`${method}: ${appid} is a ${app.kind} app, not a ${kind} app`);
     return app;
+  }
+
+  private requireSessionKey(appid: string, user: string, method: string): string {
+    const key = this.sessionKeyFor(appid, user);
+    if (key === undefined) throw new TypeError(`${method}: ${user} has no session in ${appid} yet: issueCode() first (wx.login())`);
+    return key;
   }
 
   private requireUser(id: string): EmulatorUser {
@@ -1156,6 +1392,8 @@ export class WeChatEmulator {
     if (appid === '') return PAGE_ERRORS.appidEmpty;
     const app = this.apps.get(appid);
     if (app === undefined) return PAGE_ERRORS.appidUnknown;
+    // NOTE: Mini Programs and Mobile Applications sign in with a posted code; WeChat's page for their AppID is undocumented.
+    if (app.kind === 'miniprogram' || app.kind === 'mobile-app') return PAGE_ERRORS.noWebLogin;
     const redirectUri = params.get('redirect_uri') ?? '';
     if (redirectUri === '') return PAGE_ERRORS.redirectEmpty;
     const scope = params.get('scope') ?? '';
@@ -1215,7 +1453,7 @@ export class WeChatEmulator {
 
   /** Confirm: a single-use code, then `redirect_uri?code=CODE&state=STATE` (§1.2). */
   private confirm(request: AuthorizeRequest, user: EmulatorUser): AuthorizeOutcome {
-    const code = this.createCode(request.endpoint, this.grantFor(request.app, user, request.scopes));
+    const code = this.createCode(this.grantFor(request.app, user, request.scopes));
     const params: Array<[string, string]> = [['code', code]];
     if (request.state !== null) params.push(['state', request.state]);
     return { type: 'redirect', location: appendQuery(request.redirectUri, params), code };
@@ -1230,8 +1468,8 @@ export class WeChatEmulator {
 
   private grantFor(app: EmulatorApp, user: EmulatorUser, scopes: readonly WeChatScope[]): Grant {
     const wantsProfile = scopes.includes('snsapi_userinfo');
-    // NOTE: OA tokens carry unionid only for snsapi_userinfo, and any app only when bound to an Open Platform account (§3.2, §4).
-    const group = app.kind === 'website' || wantsProfile ? app.unionGroup : null;
+    // NOTE: OA tokens carry unionid only for snsapi_userinfo, and any app only when bound to an Open Platform account (§3.2, §4, §8).
+    const group = app.kind !== 'official-account' || wantsProfile ? app.unionGroup : null;
     return {
       app,
       user,
@@ -1242,9 +1480,12 @@ export class WeChatEmulator {
     };
   }
 
-  private createCode(endpoint: EmulatorPageEndpoint, grant: Grant): string {
+  /** A single-use code; a Mini Program's also starts the user's new session (its key is the latest). */
+  private createCode(grant: Grant, sessionKey?: string): string {
     const code = newCode();
-    this.codes.set(code, { grant, expiresAt: this.options.clock() + this.options.codeTtlMs[endpoint], used: false });
+    const expiresAt = this.options.clock() + this.options.codeTtlMs[grant.app.kind];
+    this.codes.set(code, { grant, expiresAt, sessionKey, used: false });
+    if (sessionKey !== undefined) this.sessionKeys.set(sessionId(grant.app.appid, grant.openid), sessionKey);
     return code;
   }
 
@@ -1304,6 +1545,8 @@ export class WeChatEmulator {
         return this.userinfo(params);
       case 'auth':
         return this.checkToken(params);
+      case 'jscode2session':
+        return this.codeToSession(params);
     }
   }
 
@@ -1327,24 +1570,65 @@ export class WeChatEmulator {
     return this.apps.get(appid) ?? { errcode: 40013 };
   }
 
-  /** `sns/oauth2/access_token` (§4, §1.3). */
-  private exchangeCode(params: URLSearchParams): ApiResult {
+  /** The app for appid on an OAuth endpoint: a Mini Program has no OAuth codes or tokens, so 40013 (§8, §9). */
+  private oauthAppFor(params: URLSearchParams): EmulatorApp | ApiResult {
     const app = this.appFor(params);
-    if (!('appid' in app)) return app;
+    if ('appid' in app && app.kind === 'miniprogram') return { errcode: 40013 };
+    return app;
+  }
+
+  /** The 41004 / 40125 answer for a missing or wrong secret, or null when it is the app's. */
+  private secretProblem(app: EmulatorApp, params: URLSearchParams): ApiResult | null {
     const secret = params.get('secret') ?? '';
     if (secret === '') return { errcode: 41004 };
-    if (secret !== app.secret) return { errcode: 40125 };
-    const code = params.get('code') ?? '';
-    if (code === '') return { errcode: 41008 };
-    if (params.get('grant_type') !== 'authorization_code') return { errcode: 40002 };
+    return secret === app.secret ? null : { errcode: 40125 };
+  }
+
+  /** Spends a code of this app, or answers 40029 (unknown, another app's, expired) / 40163 (used) (§1.3). */
+  private spendCode(app: EmulatorApp, code: string): CodeRecord | ApiResult {
     const record = this.codes.get(code);
     // NOTE: a code of another app is as unknown as a made-up one (§1.3).
     if (record === undefined || record.grant.app.appid !== app.appid) return { errcode: 40029 };
-    if (record.used) return { errcode: 40163 }; // "code been used" (§1.3)
+    if (record.used) return { errcode: 40163 }; // "code been used" (§1.3, §8)
     // NOTE: expired answers 40029 like an unknown code (staff: 40029 = invalid oauth_code); 42003 is rarely seen (§1.3).
     if (this.options.clock() >= record.expiresAt) return { errcode: 40029 };
     record.used = true;
+    return record;
+  }
+
+  /** `sns/oauth2/access_token` (§4, §1.3): website apps, Official Accounts and Mobile Applications. */
+  private exchangeCode(params: URLSearchParams): ApiResult {
+    const app = this.oauthAppFor(params);
+    if (!('appid' in app)) return app;
+    const secretProblem = this.secretProblem(app, params);
+    if (secretProblem !== null) return secretProblem;
+    const code = params.get('code') ?? '';
+    if (code === '') return { errcode: 41008 };
+    if (params.get('grant_type') !== 'authorization_code') return { errcode: 40002 };
+    const record = this.spendCode(app, code);
+    if (!('grant' in record)) return record;
     return { body: this.issueTokens(record.grant) };
+  }
+
+  /** `sns/jscode2session` (code2Session, §8): a Mini Program's `wx.login()` code for openid, unionid and session_key. */
+  private codeToSession(params: URLSearchParams): ApiResult {
+    const appid = params.get('appid') ?? '';
+    if (appid === '') return { errcode: 41002 };
+    const app = this.apps.get(appid);
+    // NOTE: only a Mini Program AppID has code2Session; any other is as invalid as an unknown one (§8, §9).
+    if (app === undefined || app.kind !== 'miniprogram') return { errcode: 40013 };
+    const secretProblem = this.secretProblem(app, params);
+    if (secretProblem !== null) return secretProblem;
+    const jsCode = params.get('js_code') ?? '';
+    if (jsCode === '') return { errcode: 41008 };
+    if (params.get('grant_type') !== 'authorization_code') return { errcode: 40002 };
+    const record = this.spendCode(app, jsCode);
+    if (!('grant' in record)) return record;
+    // NOTE: a high-risk user's code is spent, then refused: "code blocked" (§8).
+    if (record.grant.user.highRisk) return { errcode: 40226 };
+    const { openid, unionid } = record.grant;
+    // NOTE: no errcode on success, whatever the doc's example shows (§8).
+    return { body: { session_key: record.sessionKey ?? newSessionKey(), openid, ...(unionid === undefined ? {} : { unionid }) } };
   }
 
   private issueTokens(grant: Grant): JsonObject {
@@ -1366,7 +1650,7 @@ export class WeChatEmulator {
 
   /** `sns/oauth2/refresh_token`: no secret; same token, reset expiry, unless expired (§5). */
   private refresh(params: URLSearchParams): ApiResult {
-    const app = this.appFor(params);
+    const app = this.oauthAppFor(params);
     if (!('appid' in app)) return app;
     if (params.get('grant_type') !== 'refresh_token') return { errcode: 40002 };
     const token = params.get('refresh_token') ?? '';

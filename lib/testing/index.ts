@@ -8,12 +8,21 @@
  * const emulator = await WeChatEmulator.start();
  * const options = emulator.strategyOptions(DEMO_WEBSITE_APP.appid);
  * // new WeChatStrategy({ ...options, callbackURL: 'http://localhost:3000/auth/wechat/callback' }, verify)
+ * // new WeChatMiniProgramStrategy(emulator.miniProgramStrategyOptions(DEMO_MINIPROGRAM_APP.appid), verify)
+ * // new WeChatAppStrategy(emulator.appStrategyOptions(DEMO_MOBILE_APP.appid), verify)
  * await emulator.close();
  * ```
  *
  * @packageDocumentation
  */
-export { DEMO_OFFICIAL_ACCOUNT_APP, DEMO_USERS, DEMO_WEBSITE_APP, WeChatEmulator } from './emulator.js';
+export {
+  DEMO_MINIPROGRAM_APP,
+  DEMO_MOBILE_APP,
+  DEMO_OFFICIAL_ACCOUNT_APP,
+  DEMO_USERS,
+  DEMO_WEBSITE_APP,
+  WeChatEmulator,
+} from './emulator.js';
 export type {
   AuthorizeOutcome,
   DeclineBehaviour,
@@ -21,14 +30,18 @@ export type {
   EmulatorApiEndpoint,
   EmulatorApp,
   EmulatorAppRegistration,
+  EmulatorAppStrategyOptions,
   EmulatorCall,
   EmulatorContentType,
+  EmulatorEncryptedData,
   EmulatorEndpoint,
   EmulatorEndpoints,
   EmulatorFault,
+  EmulatorMiniProgramStrategyOptions,
   EmulatorPageEndpoint,
   EmulatorStrategyOptions,
   EmulatorUser,
+  EmulatorUserInfoData,
   EmulatorUserRegistration,
   ErrcodeFault,
   FaultTarget,
