@@ -390,7 +390,7 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
       settle(
         app.client.exchangeCode(code),
         (response) => {
-          if (response.is_snapshotuser === 1) return fail({ ...SNAPSHOT_USER }, 401);
+          if (Number(response.is_snapshotuser) === 1) return fail({ ...SNAPSHOT_USER }, 401);
           token = response;
           callback(null, response.access_token, response.refresh_token, response);
         },

@@ -421,8 +421,8 @@ describe('logins that do not end in success', () => {
     expect(outcome).toMatchObject({ action: 'error', error: { code: 'WECHAT_MALFORMED_RESPONSE' } });
   });
 
-  it('refuses a virtual snapshot-page user instead of logging in a ghost account', async () => {
-    mockToken(tokenBody({ is_snapshotuser: 1 }));
+  it.each([1, '1'])('refuses a virtual snapshot-page user (is_snapshotuser: %o) instead of logging in a ghost account', async (flag) => {
+    mockToken(tokenBody({ is_snapshotuser: flag }));
     const strategy = new WeChatStrategy(options(), (_a, _r, p, d) => d(null, p));
     expect(await authenticate(strategy, callback())).toMatchObject({
       action: 'fail',

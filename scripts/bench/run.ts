@@ -1,0 +1,370 @@
+/**
+ * `npm run bench`: the full WeChat login (callback → token → userinfo → verify) through Express 5,
+ * against a WeChat API stub served over HTTPS with a throw-away CA, for three implementations
+ * in one run, alternating: this package, passport-wechat@2.0.4 and a bare passport-oauth2.
+ * Method and latest figures: docs/benchmarks.md.
+ *
+ * Each round starts each implementation in a fresh child process (scripts/bench/app.ts), in a
+ * rotating order, and drives it from this process over loopback HTTP: a warm-up, then a
+ * phase at concurrency 32, then a sequential phase (one login at a time). Per phase: logins/s,
+ * latency, CPU time per login of the app process (process.cpuUsage), TCP connections and TLS
+ * handshakes the stub saw; per child: peak RSS. Then: import time, packed size and dependencies.
+ *
+ * Env: BENCH_ROUNDS (5), BENCH_WARMUP_SECONDS (3), BENCH_SEQ_SECONDS (3), BENCH_CONC_SECONDS (4),
+ * BENCH_CONCURRENCY (32), BENCH_IMPORT_RUNS (11), BENCH_ONLY (e.g. "ours,passport-wechat"),
+ * BENCH_KEY ("ec" P-256, default, or "rsa" 2048). Everything listens on 127.0.0.1 only; every
+ * phase is bounded in time. Results also go to .tmp/bench/latest.{json,md}.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import type { Implementation } from './app.ts';
+import { envNumber, median, percentile, startChild, table, type Child } from './child.ts';
+import { fileSpecifier, measureFootprints, type Footprint } from './footprint.ts';
+import { stubCode, stubIds, type StubStats } from './stub.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROUNDS = envNumber('BENCH_ROUNDS', 5);
+const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 3);
+const SEQ_SECONDS = envNumber('BENCH_SEQ_SECONDS', 3);
+const CONC_SECONDS = envNumber('BENCH_CONC_SECONDS', 4);
+const CONCURRENCY = envNumber('BENCH_CONCURRENCY', 32);
+const IMPORT_RUNS = envNumber('BENCH_IMPORT_RUNS', 11);
+const KEY = process.env.BENCH_KEY === 'rsa' ? 'rsa' : 'ec';
+const ALL: Implementation[] = ['ours', 'passport-wechat', 'passport-oauth2'];
+const IMPLEMENTATIONS = process.env.BENCH_ONLY ? ALL.filter((name) => process.env.BENCH_ONLY?.split(',').includes(name)) : ALL;
+const USERS = 10_000;
+
+const LABEL: Record<Implementation, string> = {
+  ours: 'passport-wechat-oauth2 (this)',
+  'passport-wechat': 'passport-wechat 2.0.4',
+  'passport-oauth2': 'bare passport-oauth2 1.8',
+};
+
+interface Phase {
+  logins: number;
+  failures: number;
+  seconds: number;
+  rate: number;
+  p50: number;
+  p99: number;
+  cpuMsPerLogin: number;
+  connections: number;
+  handshakes: number;
+  resumed: number;
+}
+
+interface Run {
+  implementation: Implementation;
+  round: number;
+  warmupLogins: number;
+  sequential: Phase;
+  concurrent: Phase;
+  /** TLS handshakes over the child's whole life (warm-up included), per 1000 logins. */
+  handshakesPer1000: number;
+  peakRssMB: number;
+}
+
+// ---------------------------------------------------------------------------
+// Certificates: a CA and a leaf for api.weixin.qq.com, 127.0.0.1 and localhost
+// ---------------------------------------------------------------------------
+
+function makeCertificates(dir: string): { ca: string; key: string; cert: string } {
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const newKey = KEY === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+  openssl('req', '-x509', ...newKey, '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=passport-wechat-oauth2 bench CA',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  openssl('req', ...newKey, '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=api.weixin.qq.com');
+  writeFileSync(join(dir, 'leaf.ext'), [
+    'subjectAltName=DNS:api.weixin.qq.com,DNS:localhost,IP:127.0.0.1',
+    'basicConstraints=CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=serverAuth',
+  ].join('\n'));
+  openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.crt', '-days', '2', '-extfile', 'leaf.ext');
+  return { ca: join(dir, 'ca.crt'), key: join(dir, 'leaf.key'), cert: join(dir, 'leaf.crt') };
+}
+
+// ---------------------------------------------------------------------------
+// Driving logins
+// ---------------------------------------------------------------------------
+
+let serial = 0;
+
+async function drive(pool: Pool, concurrency: number, seconds: number): Promise<{ logins: number; failures: number; latencies: number[]; seconds: number; firstFailure?: string }> {
+  const latencies: number[] = [];
+  let failures = 0;
+  let firstFailure: string | undefined;
+  const started = performance.now();
+  const stopAt = started + seconds * 1000;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < stopAt) {
+      const mine = serial++;
+      const user = mine % USERS;
+      const t = performance.now();
+      try {
+        const response = await pool.request({ method: 'GET', path: `/auth/wechat/callback?code=${stubCode(mine, user)}` });
+        const body = (await response.body.json()) as { id?: string; error?: string };
+        if (response.statusCode !== 200 || body.id !== stubIds(user).unionid) {
+          failures += 1;
+          firstFailure ??= `HTTP ${response.statusCode}: ${JSON.stringify(body)}`;
+          continue;
+        }
+      } catch (error) {
+        failures += 1;
+        firstFailure ??= String(error);
+        continue;
+      }
+      latencies.push(performance.now() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { logins: latencies.length, failures, latencies, seconds: (performance.now() - started) / 1000, ...(firstFailure ? { firstFailure } : {}) };
+}
+
+async function phase(app: Child, stub: Child, pool: Pool, concurrency: number, seconds: number): Promise<Phase & { firstFailure?: string }> {
+  const before = (await stub.ask<{ stats: StubStats }>('stats')).stats;
+  await app.ask('mark');
+  const result = await drive(pool, concurrency, seconds);
+  const usage = await app.ask<{ cpuMicros: number }>('usage');
+  const after = (await stub.ask<{ stats: StubStats }>('stats')).stats;
+  return {
+    logins: result.logins,
+    failures: result.failures,
+    seconds: result.seconds,
+    rate: result.logins / result.seconds,
+    p50: percentile(result.latencies, 50),
+    p99: percentile(result.latencies, 99),
+    cpuMsPerLogin: usage.cpuMicros / 1000 / Math.max(1, result.logins),
+    connections: after.connections - before.connections,
+    handshakes: after.tlsHandshakes - before.tlsHandshakes,
+    resumed: after.tlsResumed - before.tlsResumed,
+    ...(result.firstFailure ? { firstFailure: result.firstFailure } : {}),
+  };
+}
+
+async function benchOne(implementation: Implementation, round: number, stub: Child, env: NodeJS.ProcessEnv): Promise<Run> {
+  const app = await startChild(fileURLToPath(new URL('./app.ts', import.meta.url)), { args: [implementation], env });
+  const pool = new Pool(String(app.ready.url), { connections: CONCURRENCY, keepAliveTimeout: 60_000 });
+  try {
+    const lifeStart = (await stub.ask<{ stats: StubStats }>('stats')).stats;
+    // Warm-up (JIT, connection pools, TLS session caches) at full concurrency, then the c32
+    // phase while the pools are open; then a short sequential warm-up and the sequential phase.
+    const warmConcurrent = await drive(pool, CONCURRENCY, WARMUP_SECONDS);
+    const concurrent = await phase(app, stub, pool, CONCURRENCY, CONC_SECONDS);
+    const warmSequential = await drive(pool, 1, 0.5);
+    const sequential = await phase(app, stub, pool, 1, SEQ_SECONDS);
+    const lifeEnd = (await stub.ask<{ stats: StubStats }>('stats')).stats;
+    const usage = await app.ask<{ maxRssKB: number }>('usage');
+    const failures = warmConcurrent.failures + warmSequential.failures + sequential.failures + concurrent.failures;
+    if (failures > 0) {
+      const first = warmConcurrent.firstFailure ?? warmSequential.firstFailure ?? sequential.firstFailure ?? concurrent.firstFailure;
+      throw new Error(`${implementation}: ${failures} logins failed, first: ${first}`);
+    }
+    const logins = warmConcurrent.logins + warmSequential.logins + sequential.logins + concurrent.logins;
+    return {
+      implementation,
+      round,
+      warmupLogins: warmConcurrent.logins + warmSequential.logins,
+      sequential,
+      concurrent,
+      handshakesPer1000: ((lifeEnd.tlsHandshakes - lifeStart.tlsHandshakes) / logins) * 1000,
+      peakRssMB: usage.maxRssKB / 1024,
+    };
+  } finally {
+    await pool.close();
+    await app.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Reporting
+// ---------------------------------------------------------------------------
+
+const fmt = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '—');
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} kB`;
+
+function medianOf(runs: readonly Run[], implementation: Implementation, pick: (run: Run) => number): number {
+  return median(runs.filter((run) => run.implementation === implementation).map(pick));
+}
+
+/** Median over rounds of ours ÷ peer, each ratio taken within one round (same machine state). */
+function pairedRatio(runs: readonly Run[], peer: Implementation, pick: (run: Run) => number): number {
+  const ratios: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const mine = runs.find((run) => run.round === round && run.implementation === 'ours');
+    const theirs = runs.find((run) => run.round === round && run.implementation === peer);
+    if (mine && theirs) ratios.push(pick(mine) / pick(theirs));
+  }
+  return median(ratios);
+}
+
+function report(runs: readonly Run[], footprints: Map<string, Footprint>): string {
+  const rows = IMPLEMENTATIONS.map((name) => [
+    LABEL[name],
+    fmt(medianOf(runs, name, (run) => run.sequential.rate)),
+    `${fmt(medianOf(runs, name, (run) => run.sequential.p50), 2)} / ${fmt(medianOf(runs, name, (run) => run.sequential.p99), 2)}`,
+    fmt(medianOf(runs, name, (run) => run.sequential.cpuMsPerLogin), 3),
+    fmt(medianOf(runs, name, (run) => run.concurrent.rate)),
+    `${fmt(medianOf(runs, name, (run) => run.concurrent.p50), 1)} / ${fmt(medianOf(runs, name, (run) => run.concurrent.p99), 1)}`,
+    fmt(medianOf(runs, name, (run) => run.concurrent.cpuMsPerLogin), 3),
+    `${fmt(medianOf(runs, name, (run) => (run.sequential.handshakes / Math.max(1, run.sequential.logins)) * 1000), 1)} / ` +
+      `${fmt(medianOf(runs, name, (run) => (run.concurrent.handshakes / Math.max(1, run.concurrent.logins)) * 1000), 1)}`,
+    fmt(medianOf(runs, name, (run) => run.handshakesPer1000), 1),
+    fmt(medianOf(runs, name, (run) => run.peakRssMB)),
+  ]);
+  const performanceTable = table(
+    [
+      'implementation',
+      'sequential logins/s',
+      'seq. p50 / p99 ms',
+      'seq. CPU ms/login',
+      `c${CONCURRENCY} logins/s`,
+      `c${CONCURRENCY} p50 / p99 ms`,
+      `c${CONCURRENCY} CPU ms/login`,
+      'TLS handshakes per 1000 logins (seq. / c32)',
+      'handshakes per 1000, child lifetime',
+      'peak RSS MB',
+    ],
+    rows,
+  );
+  const peers = IMPLEMENTATIONS.filter((name) => name !== 'ours');
+  const ratioTable = IMPLEMENTATIONS.includes('ours') && peers.length > 0
+    ? table(
+        ['ours ÷ peer (median of per-round ratios)', 'sequential logins/s', `c${CONCURRENCY} logins/s`, 'seq. CPU/login', `c${CONCURRENCY} CPU/login`],
+        peers.map((peer) => [
+          LABEL[peer],
+          `${fmt(pairedRatio(runs, peer, (run) => run.sequential.rate), 2)}×`,
+          `${fmt(pairedRatio(runs, peer, (run) => run.concurrent.rate), 2)}×`,
+          `${fmt(pairedRatio(runs, peer, (run) => run.sequential.cpuMsPerLogin), 2)}×`,
+          `${fmt(pairedRatio(runs, peer, (run) => run.concurrent.cpuMsPerLogin), 2)}×`,
+        ]),
+      )
+    : '';
+  const footprintTable = table(
+    ['implementation', 'import ms (median)', 'packed', 'unpacked', 'files', 'prod. dependencies (of which @types)', 'installed with deps'],
+    IMPLEMENTATIONS.map((name) => {
+      const f = footprints.get(name);
+      if (!f) return [LABEL[name], '—', '—', '—', '—', '—', '—'];
+      return [LABEL[name], fmt(f.importMs, 1), kib(f.packedBytes), kib(f.unpackedBytes), f.files, `${f.dependencies} (${f.typeDependencies})`, mib(f.installedBytes)];
+    }),
+  );
+  const perRound = table(
+    ['round', 'implementation', 'seq. logins/s', `c${CONCURRENCY} logins/s`, 'seq. CPU ms', `c${CONCURRENCY} CPU ms`, 'seq. handshakes (resumed)', `c${CONCURRENCY} handshakes (resumed)`, 'logins (seq. + c32)'],
+    runs.map((run) => [
+      run.round + 1,
+      LABEL[run.implementation],
+      fmt(run.sequential.rate),
+      fmt(run.concurrent.rate),
+      fmt(run.sequential.cpuMsPerLogin, 3),
+      fmt(run.concurrent.cpuMsPerLogin, 3),
+      `${run.sequential.handshakes} (${run.sequential.resumed})`,
+      `${run.concurrent.handshakes} (${run.concurrent.resumed})`,
+      run.sequential.logins + run.concurrent.logins,
+    ]),
+  );
+  return [
+    `### Logins (medians of ${ROUNDS} rounds)`,
+    '',
+    performanceTable,
+    '',
+    ratioTable,
+    '',
+    `### Footprint (import: median of ${IMPORT_RUNS} fresh processes)`,
+    '',
+    footprintTable,
+    '',
+    '### Every round',
+    '',
+    perRound,
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const built = join(ROOT, 'dist/esm/index.js');
+  if (!existsSync(built)) {
+    console.error('bench: no build in dist/; run `npm run bench` (it builds first) or `npm run build`.');
+    return 1;
+  }
+  // A snapshot of the build inside the repo (so its dependencies resolve from node_modules):
+  // a rebuild by someone else during the run cannot change what is measured.
+  const snapshot = join(ROOT, '.tmp', `bench-package-${process.pid}`);
+  mkdirSync(join(ROOT, '.tmp'), { recursive: true });
+  cpSync(join(ROOT, 'dist/esm'), snapshot, { recursive: true });
+  const certDir = mkdtempSync(join(tmpdir(), 'wechat-bench-'));
+  const startLoad = loadavg().map((n) => n.toFixed(2)).join(' ');
+  const children: Child[] = [];
+  try {
+    const certs = makeCertificates(certDir);
+    const stub = await startChild(fileURLToPath(new URL('./stub.ts', import.meta.url)), {
+      env: { ...process.env, STUB_TLS_KEY: certs.key, STUB_TLS_CERT: certs.cert },
+    });
+    children.push(stub);
+    const stubUrl = String(stub.ready.url);
+    console.log(`bench: HTTPS WeChat stub at ${stubUrl} (${KEY === 'rsa' ? 'RSA 2048' : 'ECDSA P-256'} leaf for api.weixin.qq.com, throw-away CA)`);
+    console.log(`bench: ${ROUNDS} rounds × [${IMPLEMENTATIONS.join(', ')}], rotating order; warm-up ${WARMUP_SECONDS} s, ` +
+      `sequential ${SEQ_SECONDS} s, c${CONCURRENCY} ${CONC_SECONDS} s each`);
+
+    const runs: Run[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = IMPLEMENTATIONS.map((_, i) => IMPLEMENTATIONS[(i + round) % IMPLEMENTATIONS.length] as Implementation);
+      for (const implementation of order) {
+        const env: NodeJS.ProcessEnv = {
+          ...process.env,
+          BENCH_STUB_URL: stubUrl,
+          BENCH_CA: certs.ca,
+          BENCH_PACKAGE: fileSpecifier(join(snapshot, 'index.js')),
+          // The peers use Node's https, which reads extra CAs only at start-up; ours gets the CA
+          // through its undici Agent (`connect: { ca }`) and must not need this.
+          NODE_EXTRA_CA_CERTS: certs.ca,
+        };
+        if (implementation === 'ours') delete env.NODE_EXTRA_CA_CERTS;
+        const run = await benchOne(implementation, round, stub, env);
+        runs.push(run);
+        console.log(`  round ${round + 1} ${LABEL[implementation].padEnd(30)} seq ${fmt(run.sequential.rate).padStart(5)}/s  ` +
+          `c${CONCURRENCY} ${fmt(run.concurrent.rate).padStart(5)}/s  CPU ${fmt(run.concurrent.cpuMsPerLogin, 2)} ms/login  ` +
+          `TLS handshakes ${run.sequential.handshakes}+${run.concurrent.handshakes} for ${run.sequential.logins + run.concurrent.logins} logins`);
+      }
+    }
+    await stub.stop();
+    children.length = 0;
+
+    console.log(`bench: footprint (import ×${IMPORT_RUNS}, npm pack --dry-run, package-lock.json)`);
+    const footprints = measureFootprints(ROOT, [
+      { name: 'ours', specifier: fileSpecifier(join(snapshot, 'index.js')), packDir: ROOT, lockPath: '' },
+      { name: 'passport-wechat', specifier: 'passport-wechat', packDir: join(ROOT, 'node_modules/passport-wechat'), lockPath: 'node_modules/passport-wechat' },
+      { name: 'passport-oauth2', specifier: 'passport-oauth2', packDir: join(ROOT, 'node_modules/passport-oauth2'), lockPath: 'node_modules/passport-oauth2' },
+    ].filter((target) => IMPLEMENTATIONS.includes(target.name as Implementation)), IMPORT_RUNS);
+
+    const machine = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load average ${startLoad} at the start, ` +
+      `${loadavg().map((n) => n.toFixed(2)).join(' ')} at the end; TLS: ${KEY === 'rsa' ? 'RSA 2048' : 'ECDSA P-256'}`;
+    const markdown = `${machine}\n\n${report(runs, footprints)}`;
+    console.log('');
+    console.log(markdown);
+    const out = join(ROOT, '.tmp', 'bench');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'latest.md'), `${markdown}\n`);
+    writeFileSync(join(out, 'latest.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, key: KEY, runs, footprints: Object.fromEntries(footprints) }, null, 2)}\n`);
+
+    if (IMPLEMENTATIONS.includes('ours') && IMPLEMENTATIONS.includes('passport-wechat')) {
+      const ratio = pairedRatio(runs, 'passport-wechat', (run) => run.concurrent.rate);
+      const handshakes = medianOf(runs, 'ours', (run) => run.handshakesPer1000);
+      console.log('');
+      console.log(`target: ≥ 2× passport-wechat's logins/s at c${CONCURRENCY}: ${fmt(ratio, 2)}× — ${ratio >= 2 ? 'met' : 'NOT met'}`);
+      console.log(`target: connections reused (a handful of TLS handshakes per 1000 logins): ${fmt(handshakes, 1)} per 1000 — ${handshakes <= 10 ? 'met' : 'NOT met'}`);
+    }
+    return 0;
+  } finally {
+    for (const child of children) await child.stop();
+    rmSync(certDir, { recursive: true, force: true });
+    rmSync(snapshot, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main();
