@@ -130,8 +130,8 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
   readonly _settings: WeChatSettings;
   /** @internal The top-level app first, the Official Account second. */
   readonly _apps: readonly WeChatApp[];
-  /** @internal Where callbacks are claimed; undefined when duplicate handling is off. */
-  readonly _callbackStore: WeChatCallbackStore | undefined;
+  /** @internal Duplicate-callback handling with its store; undefined when turned off. */
+  readonly _duplicates: { store: WeChatCallbackStore; ttlSeconds: number; waitMs: number } | undefined;
 
   constructor(options: WeChatStrategyOptions, verify: WeChatVerifyFunction);
   constructor(options: WeChatStrategyOptions, verify: WeChatVerifyFunctionWithParams);
@@ -177,7 +177,8 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
       return { settings: app, client, oauth2, stateStore: prefixedStore(store, several ? prefixOf(app.flow) : '') };
     });
     this._oauth2 = this._apps[0]?.oauth2 as unknown as OAuth2Strategy['_oauth2'];
-    this._callbackStore = settings.duplicates ? (settings.duplicates.store ?? new MemoryCallbackStore()) : undefined;
+    const duplicates = settings.duplicates;
+    this._duplicates = duplicates ? { ...duplicates, store: duplicates.store ?? new MemoryCallbackStore() } : undefined;
   }
 
   /**
@@ -205,8 +206,9 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
         }
       };
       const session = sessionTag(req as Request & { sessionID?: unknown });
-      if (code === undefined || !this._callbackStore || !this._settings.duplicates || session === undefined) return run();
-      const { store, ttlSeconds } = { store: this._callbackStore, ttlSeconds: this._settings.duplicates.ttlSeconds };
+      const duplicates = this._duplicates;
+      if (code === undefined || !duplicates || session === undefined) return run();
+      const { store, ttlSeconds } = duplicates;
       const claim: Claim = { store, ttlSeconds, session, key: callbackKey(app.settings.appId, code, firstParam(req, 'state') ?? '') };
       store.claim(claim.key, JSON.stringify({ status: 'pending', session } satisfies CallbackRecord), ttlSeconds).then(
         (claimed) => (claimed ? run(claim) : this.replay(claim, (req as { user?: unknown }).user)),
@@ -296,8 +298,7 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
    * other session — someone replaying a leaked callback URL — fails like a forged state.
    */
   private replay(claim: Claim, sessionUser: unknown): void {
-    const waitMs = this._settings.duplicates ? this._settings.duplicates.waitMs : 0;
-    const deadline = Date.now() + waitMs;
+    const deadline = Date.now() + (this._duplicates?.waitMs ?? 0);
     const poll = (): void => {
       claim.store.get(claim.key).then(
         (value) => {
