@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ENDPOINTS, WeChatClient, type WeChatClientOptions } from '../lib/client.js';
 import {
   WeChatAPIError,
@@ -16,9 +16,9 @@ import {
   WeChatTokenError,
   type WeChatErrorCode,
 } from '../lib/errors.js';
+import { useNockAtTheEdge } from './helpers/nock.js';
 import { expectNoSecrets } from './helpers/secrets.js';
-
-const API = 'https://api.weixin.qq.com';
+import { TEXT, WECHAT_API } from './helpers/wechat.js';
 
 /** A recorded WeChat body, exactly as WeChat sends it. */
 function fixture(name: string): string {
@@ -38,8 +38,6 @@ const UNIONID = TOKEN.unionid!;
 /** What must never appear in an error, whatever the call. */
 const SECRETS = [APP_SECRET, CODE, ACCESS_TOKEN, REFRESH_TOKEN, REFRESHED.access_token!];
 
-const TEXT = { 'Content-Type': 'text/plain' };
-
 function newClient(options: Partial<WeChatClientOptions> = {}): WeChatClient {
   return new WeChatClient({
     appId: APP_ID,
@@ -53,16 +51,16 @@ function newClient(options: Partial<WeChatClientOptions> = {}): WeChatClient {
 
 // Exact query matching: any parameter added, missing or misspelt makes the interceptor miss.
 const tokenCall = () =>
-  nock(API)
+  nock(WECHAT_API)
     .get('/sns/oauth2/access_token')
     .query({ appid: APP_ID, secret: APP_SECRET, code: CODE, grant_type: 'authorization_code' });
 const refreshCall = () =>
-  nock(API)
+  nock(WECHAT_API)
     .get('/sns/oauth2/refresh_token')
     .query({ appid: APP_ID, grant_type: 'refresh_token', refresh_token: REFRESH_TOKEN });
 const userinfoCall = (query: Record<string, string> = {}) =>
-  nock(API).get('/sns/userinfo').query({ access_token: ACCESS_TOKEN, openid: OPENID, ...query });
-const authCall = () => nock(API).get('/sns/auth').query({ access_token: ACCESS_TOKEN, openid: OPENID });
+  nock(WECHAT_API).get('/sns/userinfo').query({ access_token: ACCESS_TOKEN, openid: OPENID, ...query });
+const authCall = () => nock(WECHAT_API).get('/sns/auth').query({ access_token: ACCESS_TOKEN, openid: OPENID });
 
 /**
  * Awaits a call that must fail, checks that the error shows no secret anywhere, and returns it.
@@ -80,34 +78,13 @@ async function failure(call: Promise<unknown>): Promise<WeChatError> {
   return caught as WeChatError;
 }
 
-// Requests that reached no interceptor: a followed redirect or a stray call would show up here.
-let unmatched: string[] = [];
-const recordUnmatched = (req: { url?: string; href?: string }) => {
-  const url = String(req.url ?? req.href);
-  if (!url.startsWith('http://127.0.0.1:')) unmatched.push(url); // the local server below is reached on purpose
-};
-
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.emitter.on('no match', recordUnmatched);
-});
-
-beforeEach(() => {
-  unmatched = [];
-});
-
+// Registered first, so it runs after the edge's afterEach (after-hooks run last-registered first).
 afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending, 'every WeChat call the test expected was made').toEqual([]);
   expect(nock.isDone()).toBe(true);
-  expect(unmatched, 'no request went anywhere unexpected').toEqual([]);
 });
-
-afterAll(() => {
-  nock.emitter.removeListener('no match', recordUnmatched);
-  nock.enableNetConnect();
-});
+// A request that reached no interceptor (a followed redirect, a stray call) fails the test; the
+// local server below is reached on purpose.
+useNockAtTheEdge({ failOnUnmatched: true });
 
 describe('exchangeCode', () => {
   it('reads a token answer that WeChat labels text/plain', async () => {
@@ -343,7 +320,7 @@ describe('exchangeCode', () => {
   });
 
   it('redacts the AppSecret and the code from a network error that echoes the request URL', async () => {
-    const url = `${API}/sns/oauth2/access_token?appid=${APP_ID}&secret=${APP_SECRET}&code=${CODE}&grant_type=authorization_code`;
+    const url = `${WECHAT_API}/sns/oauth2/access_token?appid=${APP_ID}&secret=${APP_SECRET}&code=${CODE}&grant_type=authorization_code`;
     tokenCall().replyWithError(Object.assign(new Error(`proxy refused GET ${url}`), { code: 'ECONNREFUSED', url }));
 
     const err = await failure(newClient().exchangeCode(CODE));

@@ -6,13 +6,13 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import { inspect } from 'node:util';
-import express from 'express';
-import session from 'express-session';
+import type express from 'express';
 import { Passport } from 'passport';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WeChatStrategy, type WeChatProfile } from '../lib/index.js';
 import { DEMO_WEBSITE_APP, WeChatEmulator } from '../lib/testing/index.js';
+import { expressLoginApp } from './helpers/express-app.js';
 
 const LOGINS = 500;
 const CONCURRENCY = 50;
@@ -41,21 +41,7 @@ function buildApp(): express.Express {
   passport.serializeUser((user, done) => done(null, user));
   passport.deserializeUser((user: SessionUser, done) => done(null, user));
 
-  const app = express();
-  app.use(session({ secret: 'concurrency test secret', resave: false, saveUninitialized: false }));
-  app.use(passport.session());
-  app.get('/auth/wechat', passport.authenticate('wechat'));
-  app.get(
-    '/auth/wechat/callback',
-    passport.authenticate('wechat', { failureRedirect: '/failed', failureMessage: true }),
-    (_req, res) => res.redirect('/me'),
-  );
-  app.get('/me', (req, res) => {
-    res.json({ user: req.user ?? null });
-  });
-  app.get('/failed', (req, res) => {
-    res.status(401).json({ messages: (req.session as { messages?: string[] }).messages ?? [] });
-  });
+  const app = expressLoginApp(passport, { sessionSecret: 'concurrency test secret', failurePath: '/failed', failureStatus: 401 });
   app.use(((error, _req, res, _next) => {
     res.status(500).json({ error: String((error as Error).message) });
   }) as express.ErrorRequestHandler);

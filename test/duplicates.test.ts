@@ -3,13 +3,13 @@
  * did (same user, success) instead of failing on a used code — and must never let another
  * browser ride on someone's login.
  */
-import express from 'express';
-import session from 'express-session';
 import { Passport } from 'passport';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryCallbackStore, WeChatStrategy, callbackKey, type WeChatCallbackStore, type WeChatStrategyOptions } from '../lib/index.js';
 import { DEMO_WEBSITE_APP, WeChatEmulator } from '../lib/testing/index.js';
+import { loginOnEmulator, type Agent } from './helpers/emulator-login.js';
+import { expressLoginApp } from './helpers/express-app.js';
 
 let emulator: WeChatEmulator;
 
@@ -33,29 +33,11 @@ function buildApp(extra: Partial<WeChatStrategyOptions> = {}) {
   );
   passport.serializeUser((user, done) => done(null, JSON.stringify(user)));
   passport.deserializeUser((json: string, done) => done(null, JSON.parse(json) as Express.User));
-  const app = express();
-  app.use(session({ secret: 'test', resave: false, saveUninitialized: false }));
-  app.use(passport.session());
-  app.get('/auth/wechat', passport.authenticate('wechat'));
-  app.get('/auth/wechat/callback', passport.authenticate('wechat', { failureRedirect: '/failed', failureMessage: true }), (_req, res) =>
-    res.redirect('/me'),
-  );
-  app.get('/me', (req, res) => {
-    res.json({ user: req.user ?? null });
-  });
-  app.get('/failed', (req, res) => {
-    res.json({ messages: (req.session as unknown as { messages?: string[] }).messages ?? [] });
-  });
-  return app;
+  return expressLoginApp(passport, { sessionSecret: 'test', failurePath: '/failed' });
 }
 
-async function callbackPath(agent: ReturnType<typeof request.agent>, user = 'alice'): Promise<string> {
-  const start = await agent.get('/auth/wechat').expect(302);
-  const outcome = emulator.authorize(start.headers.location as string, { user });
-  if (outcome.type !== 'redirect') throw new Error(outcome.type);
-  const url = new URL(outcome.location);
-  return url.pathname + url.search;
-}
+/** Starts a login in `agent` and lets `user` confirm on the emulator; the callback's path and query. */
+const callbackPath = (agent: Agent, user = 'alice') => loginOnEmulator(emulator, agent, { user });
 
 const tokenCalls = () => emulator.calls.filter((call) => call.endpoint === 'access_token').length;
 

@@ -2,18 +2,15 @@
  * The whole login through a real Express 5 app with express-session and passport 0.7, as a user
  * wires it from the README. WeChat's API is mocked with nock at the network edge.
  */
-import express, { type NextFunction, type Request, type Response } from 'express';
-import session from 'express-session';
+import type { NextFunction, Request, Response } from 'express';
 import nock from 'nock';
 import { Passport } from 'passport';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WeChatStrategy, type WeChatProfile } from '../lib/index.js';
-
-const APPID = 'wx1f2e3d4c5b6a7980';
-const SECRET = 'c0ffee00c0ffee00c0ffee00c0ffee00';
-const OPENID = 'oRrdQt2LF0SpCODdV4KhLuEoPgwg';
-const TEXT = { 'Content-Type': 'text/plain' };
+import { expressLoginApp } from './helpers/express-app.js';
+import { useNockAtTheEdge } from './helpers/nock.js';
+import { APPID, OPENID, SECRET, TEXT, WECHAT_API } from './helpers/wechat.js';
 
 function buildApp() {
   const passport = new Passport();
@@ -26,21 +23,7 @@ function buildApp() {
   passport.serializeUser((user, done) => done(null, JSON.stringify(user)));
   passport.deserializeUser((json: string, done) => done(null, JSON.parse(json) as Express.User));
 
-  const app = express();
-  app.use(session({ secret: 'test session secret', resave: false, saveUninitialized: false }));
-  app.use(passport.session());
-  app.get('/auth/wechat', passport.authenticate('wechat'));
-  app.get(
-    '/auth/wechat/callback',
-    passport.authenticate('wechat', { failureRedirect: '/login', failureMessage: true }),
-    (_req, res) => res.redirect('/me'),
-  );
-  app.get('/me', (req, res) => {
-    res.json({ user: req.user ?? null });
-  });
-  app.get('/login', (req, res) => {
-    res.json({ messages: (req.session as unknown as { messages?: string[] }).messages ?? [] });
-  });
+  const app = expressLoginApp(passport, { sessionSecret: 'test session secret', failurePath: '/login' });
   app.use((err: Error & { code?: string }, _req: Request, res: Response, _next: NextFunction) => {
     res.status(500).json({ error: err.name, code: err.code });
   });
@@ -57,7 +40,7 @@ async function startLogin(agent: ReturnType<typeof request.agent>): Promise<stri
 
 function mockWeChat(code: string, nickname: string) {
   const token = `86_${code}_access`;
-  nock('https://api.weixin.qq.com')
+  nock(WECHAT_API)
     .get('/sns/oauth2/access_token')
     .query({ appid: APPID, secret: SECRET, code, grant_type: 'authorization_code' })
     .reply(200, JSON.stringify({ access_token: token, expires_in: 7200, refresh_token: 'r', openid: OPENID, scope: 'snsapi_login' }), TEXT)
@@ -66,16 +49,7 @@ function mockWeChat(code: string, nickname: string) {
     .reply(200, JSON.stringify({ openid: OPENID, nickname, sex: 0, city: '', province: '', country: '', headimgurl: '', privilege: [] }), TEXT);
 }
 
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
+useNockAtTheEdge({ allowLocalhost: true });
 
 describe('an Express 5 app with express-session', () => {
   it('logs the user in: redirect to WeChat, callback with code and state, session holds the user', async () => {
@@ -98,7 +72,7 @@ describe('an Express 5 app with express-session', () => {
   it('sends a reused code to failureRedirect', async () => {
     const agent = request.agent(buildApp());
     const state = await startLogin(agent);
-    nock('https://api.weixin.qq.com')
+    nock(WECHAT_API)
       .get('/sns/oauth2/access_token')
       .query(true)
       .reply(200, '{"errcode":40163,"errmsg":"code been used, rid: 6a1b2c3d-4e5f6a7b-8c9d0e1f"}', TEXT);
@@ -115,7 +89,7 @@ describe('an Express 5 app with express-session', () => {
   it('hands bad app credentials to the error handler as a typed error', async () => {
     const agent = request.agent(buildApp());
     const state = await startLogin(agent);
-    nock('https://api.weixin.qq.com')
+    nock(WECHAT_API)
       .get('/sns/oauth2/access_token')
       .query(true)
       .reply(200, '{"errcode":40125,"errmsg":"invalid appsecret, rid: 1-2-3"}', TEXT);

@@ -10,6 +10,7 @@ import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_WEBSITE_APP, WeChatEmulator } from '../lib/testing/index.js';
 import { WeChatStrategy } from '../lib/index.js';
+import { loginOnEmulator, type Agent, type LoginChoice } from './helpers/emulator-login.js';
 
 declare module 'express-session' {
   interface SessionData { messages?: string[] }
@@ -66,13 +67,7 @@ function buildApp() {
 }
 
 /** Starts a login and lets the emulated user confirm or decline; returns the callback's path and query. */
-async function wechatLogin(agent: ReturnType<typeof request.agent>, choice: { user?: string; decline?: boolean }) {
-  const start = await agent.get('/auth/wechat').expect(302);
-  const outcome = emulator.authorize(start.headers.location as string, choice);
-  if (outcome.type !== 'redirect') throw new Error(`WeChat did not redirect back: ${outcome.type}`);
-  const callback = new URL(outcome.location);
-  return callback.pathname + callback.search;
-}
+const wechatLogin = (agent: Agent, choice: LoginChoice) => loginOnEmulator(emulator, agent, choice);
 
 describe('an Express 4 app with express-session', () => {
   it('runs on Express 4, not the Express 5 the other tests use', async () => {

@@ -8,6 +8,7 @@ import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../examples/fastify/app.ts';
 import { DEMO_WEBSITE_APP, WeChatEmulator } from '../lib/testing/index.js';
+import { loginOnEmulator, type Agent, type LoginChoice } from './helpers/emulator-login.js';
 
 let emulator: WeChatEmulator;
 const apps: FastifyInstance[] = [];
@@ -36,13 +37,7 @@ async function agentFor(strategy: { callbackURL?: string; proxy?: boolean } = {}
 }
 
 /** Starts a login and lets the emulated user confirm or decline; returns the callback's path and query. */
-async function wechatLogin(agent: ReturnType<typeof request.agent>, choice: { user?: string; decline?: boolean }) {
-  const start = await agent.get('/auth/wechat').expect(302);
-  const outcome = emulator.authorize(start.headers.location as string, choice);
-  if (outcome.type !== 'redirect') throw new Error(`WeChat did not redirect back: ${outcome.type}`);
-  const callback = new URL(outcome.location);
-  return callback.pathname + callback.search;
-}
+const wechatLogin = (agent: Agent, choice: LoginChoice) => loginOnEmulator(emulator, agent, choice);
 
 describe('the Fastify example, logging in through the WeChat emulator', () => {
   it('sends "/auth/wechat" to the QR page with the callback URL, a state and a session cookie', async () => {

@@ -18,15 +18,8 @@ import {
 } from '../lib/index.js';
 import { authenticate, sessionWithState, type Outcome } from './helpers/passport.js';
 import { expectNoSecrets } from './helpers/secrets.js';
+import { ACCESS_TOKEN, APPID, CODE, OPENID, REFRESH_TOKEN, SECRET, STATE, UNIONID, WEBSITE_LOGIN, tokenBody } from './helpers/wechat.js';
 
-const APPID = 'wx1f2e3d4c5b6a7980';
-const SECRET = 'c0ffee00c0ffee00c0ffee00c0ffee00';
-const CODE = '001HKCFa1UWlqz0ZsPHa1zrEwD2HKCF3';
-const ACCESS_TOKEN = '86_95Uv_nF2DaccessTokenXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX';
-const REFRESH_TOKEN = '86_refreshTokenYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY';
-const OPENID = 'oRrdQt2LF0SpCODdV4KhLuEoPgwg';
-const UNIONID = 'oU5Yyt8X-WpQeBsNFS4HuvmDwEhs';
-const STATE = 'abcDEF123456abcDEF123456';
 const SECRETS = [SECRET, CODE, ACCESS_TOKEN, REFRESH_TOKEN];
 
 const TIMEOUT_MS = 500;
@@ -34,14 +27,7 @@ const TIMEOUT_MS = 500;
 const MARGIN_MS = 1_500;
 const MiB = 1024 * 1024;
 
-const TOKEN_BODY = JSON.stringify({
-  access_token: ACCESS_TOKEN,
-  expires_in: 7200,
-  refresh_token: REFRESH_TOKEN,
-  openid: OPENID,
-  scope: 'snsapi_login',
-  unionid: UNIONID,
-});
+const TOKEN_BODY = tokenBody(WEBSITE_LOGIN);
 const USERINFO_BODY = JSON.stringify({
   openid: OPENID,
   nickname: '张三',

@@ -14,7 +14,7 @@ import { Passport } from 'passport';
 import { Strategy as PassportStrategyBase } from 'passport-strategy';
 import request from 'supertest';
 import { Agent, type Dispatcher } from 'undici';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { DEFAULT_ENDPOINTS, WeChatClient } from '../lib/client.js';
 import {
   WeChatCredentialsError,
@@ -32,8 +32,10 @@ import {
 import type { VerifyCallback } from '../lib/options.js';
 import type { WeChatProfile } from '../lib/profile.js';
 import { WeChatSessionKey, type WeChatDecryptedPhoneNumber } from '../lib/userdata.js';
-import { authenticate, type Outcome } from './helpers/passport.js';
+import { useNockAtTheEdge } from './helpers/nock.js';
+import { authenticate, errorOf } from './helpers/passport.js';
 import { expectNoSecrets } from './helpers/secrets.js';
+import { TEXT, WECHAT_API } from './helpers/wechat.js';
 
 const APPID = 'wx8f3c2a1b9d7e6f51';
 const SECRET = '5d0c9e8f7a6b5c4d3e2f1a0b9c8d7e6f';
@@ -43,7 +45,6 @@ const OPENID = 'oGZUI0egBJY1zhBYw2KhdUfwVJJE';
 const UNIONID = 'ocMvos6NjeKLIBqg5Mr9QjxrP1FA';
 const SECRETS = [SECRET, JS_CODE, SESSION_KEY];
 
-const TEXT = { 'Content-Type': 'text/plain' };
 const RID = ', rid: 66b1e3a2-4c5d7e8f-1a2b3c4d';
 
 function sessionBody(extra: Record<string, unknown> = {}): string {
@@ -52,7 +53,7 @@ function sessionBody(extra: Record<string, unknown> = {}): string {
 
 // Exact query matching: any parameter added, missing or misspelt makes the interceptor miss.
 function mockSession(body = sessionBody(), code = JS_CODE) {
-  return nock('https://api.weixin.qq.com')
+  return nock(WECHAT_API)
     .get('/sns/jscode2session')
     .query({ appid: APPID, secret: SECRET, js_code: code, grant_type: 'authorization_code' })
     .reply(200, body, TEXT);
@@ -68,36 +69,8 @@ function posted(body: unknown = { code: JS_CODE }) {
   return { method: 'POST', body, query: {}, url: '/auth/wechat/miniprogram' };
 }
 
-function errorOf(outcome: Outcome): Error {
-  expect(outcome.action).toBe('error');
-  return (outcome as Extract<Outcome, { action: 'error' }>).error;
-}
-
-// Requests that reached no interceptor: a retry or a call that should not happen shows up here.
-let unmatched: string[] = [];
-const recordUnmatched = (req: { href?: string; url?: string }) => {
-  const url = String(req.href ?? req.url);
-  if (!url.startsWith('http://127.0.0.1:')) unmatched.push(url);
-};
-
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-  nock.emitter.on('no match', recordUnmatched);
-});
-beforeEach(() => {
-  unmatched = [];
-});
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending, 'every WeChat call the test expected was made').toEqual([]);
-  expect(unmatched, 'no request went anywhere unexpected').toEqual([]);
-});
-afterAll(() => {
-  nock.emitter.removeListener('no match', recordUnmatched);
-  nock.enableNetConnect();
-});
+// A request that reached no interceptor (a retry, a call that should not happen) fails the test.
+useNockAtTheEdge({ allowLocalhost: true, failOnUnmatched: true });
 
 describe('signing in with a code from wx.login()', () => {
   it('exchanges the posted code and hands verify the session key and the profile', async () => {
@@ -362,7 +335,7 @@ describe('WeChat refuses the code or the app', () => {
   });
 
   it("errors on a proxy's HTML page", async () => {
-    nock('https://api.weixin.qq.com').get('/sns/jscode2session').query(true).reply(502, '<html><body>502 Bad Gateway</body></html>');
+    nock(WECHAT_API).get('/sns/jscode2session').query(true).reply(502, '<html><body>502 Bad Gateway</body></html>');
 
     expect(errorOf(await authenticate(strategy(), posted()))).toMatchObject({ code: 'WECHAT_HTTP_ERROR', retryable: true });
   });
@@ -497,7 +470,7 @@ describe('many sign-ins at once', () => {
       key: randomBytes(16).toString('base64'),
     }));
     for (const user of users) {
-      nock('https://api.weixin.qq.com')
+      nock(WECHAT_API)
         .get('/sns/jscode2session')
         .query({ appid: APPID, secret: SECRET, js_code: user.code, grant_type: 'authorization_code' })
         .delay(Math.floor(Math.random() * 30))
@@ -655,6 +628,6 @@ describe('errcode classification for code2Session', () => {
 
   it("points credential errors at the Mini Program's settings on jscode2session only", () => {
     expect(errorFromErrcode('jscode2session', 40125, 'invalid appsecret').message).toMatch(/Mini Program/);
-    expect(errorFromErrcode('access_token', 40125, 'invalid appsecret').message).toMatch(/website application/);
+    expect(errorFromErrcode('access_token', 40125, 'invalid appsecret').message).toMatch(/website or mobile application/);
   });
 });

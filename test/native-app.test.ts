@@ -11,7 +11,7 @@ import nock from 'nock';
 import { Passport } from 'passport';
 import { Strategy as PassportStrategyBase } from 'passport-strategy';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WeChatCredentialsError, WeChatOptionsError, WeChatTokenError } from '../lib/errors.js';
 import { WeChatMiniProgramStrategy } from '../lib/miniprogram.js';
 import { WeChatAppStrategy, type WeChatAppStrategyOptions } from '../lib/native-app.js';
@@ -19,10 +19,11 @@ import type { VerifyCallback, WeChatVerifyFunction } from '../lib/options.js';
 import type { WeChatProfile } from '../lib/profile.js';
 import { WeChatStrategy } from '../lib/strategy.js';
 import type { WeChatTokenResponse } from '../lib/client.js';
-import { authenticate, sessionWithState, type Outcome } from './helpers/passport.js';
+import { mockWeChatLogin, useNockAtTheEdge } from './helpers/nock.js';
+import { authenticate, errorOf, sessionWithState } from './helpers/passport.js';
 import { expectNoSecrets } from './helpers/secrets.js';
+import { TEXT, WECHAT_API, tokenBody, userinfoBody, type WeChatTestLogin } from './helpers/wechat.js';
 
-const API = 'https://api.weixin.qq.com';
 const APPID = 'wxd930ea5d5a258f4f'; // the Mobile Application
 const SECRET = '8a6c4e2f0b9d7c5a3e1f9d7b5c3a1e0f';
 const CODE = '061aBcDeF0gHiJ1kLmNo2pQrSt3uVwXy';
@@ -31,32 +32,20 @@ const REFRESH_TOKEN = '86_appRefreshTokenRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRR
 const OPENID = 'oAppQt2LF0SpCODdV4KhLuEoPgwg';
 const UNIONID = 'oU5Yyt8X-WpQeBsNFS4HuvmDwEhs';
 const SECRETS = [SECRET, CODE, ACCESS_TOKEN, REFRESH_TOKEN];
-const TEXT = { 'Content-Type': 'text/plain' };
 const RID = ', rid: 66b1e3a2-4c5d7e8f-1a2b3c4d';
 
-function tokenBody(extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    access_token: ACCESS_TOKEN,
-    expires_in: 7200,
-    refresh_token: REFRESH_TOKEN,
-    openid: OPENID,
-    scope: 'snsapi_userinfo',
-    unionid: UNIONID,
-    ...extra,
-  });
-}
-
-const USERINFO_BODY =
-  `{"openid":"${OPENID}","nickname":"App User","sex":0,"language":"","city":"","province":"","country":"",` +
-  `"headimgurl":"http:\\/\\/thirdwx.qlogo.cn\\/mmopen\\/vi_32\\/Q0j4TwGTfTK\\/132","privilege":[],"unionid":"${UNIONID}"}`;
-
-function mockToken(body = tokenBody(), code = CODE) {
-  return nock(API).get('/sns/oauth2/access_token').query({ appid: APPID, secret: SECRET, code, grant_type: 'authorization_code' }).reply(200, body, TEXT);
-}
-
-function mockUserInfo(body = USERINFO_BODY, query: Record<string, string> = { access_token: ACCESS_TOKEN, openid: OPENID }) {
-  return nock(API).get('/sns/userinfo').query(query).reply(200, body, TEXT);
-}
+const APP_LOGIN: WeChatTestLogin = {
+  appid: APPID,
+  secret: SECRET,
+  code: CODE,
+  accessToken: ACCESS_TOKEN,
+  refreshToken: REFRESH_TOKEN,
+  openid: OPENID,
+  unionid: UNIONID,
+  scope: 'snsapi_userinfo',
+};
+const USERINFO_BODY = userinfoBody(APP_LOGIN, 'App User');
+const { mockToken, mockUserInfo } = mockWeChatLogin(APP_LOGIN, USERINFO_BODY);
 
 function options(overrides: Record<string, unknown> = {}): WeChatAppStrategyOptions {
   return { clientID: APPID, clientSecret: SECRET, ...overrides } as WeChatAppStrategyOptions;
@@ -68,35 +57,7 @@ function posted(body: unknown = { code: CODE }) {
   return { method: 'POST', body, query: {}, url: '/auth/wechat/app' };
 }
 
-function errorOf(outcome: Outcome): Error {
-  expect(outcome.action).toBe('error');
-  return (outcome as Extract<Outcome, { action: 'error' }>).error;
-}
-
-let unmatched: string[] = [];
-const recordUnmatched = (req: { href?: string; url?: string }) => {
-  const url = String(req.href ?? req.url);
-  if (!url.startsWith('http://127.0.0.1:')) unmatched.push(url);
-};
-
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-  nock.emitter.on('no match', recordUnmatched);
-});
-beforeEach(() => {
-  unmatched = [];
-});
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending, 'every WeChat call the test expected was made').toEqual([]);
-  expect(unmatched, 'no request went anywhere unexpected').toEqual([]);
-});
-afterAll(() => {
-  nock.emitter.removeListener('no match', recordUnmatched);
-  nock.enableNetConnect();
-});
+useNockAtTheEdge({ allowLocalhost: true, failOnUnmatched: true });
 
 describe('signing in with a code from the WeChat SDK', () => {
   it("exchanges the posted code with the Mobile Application's credentials, reads the profile and hands both to verify", async () => {
@@ -181,7 +142,7 @@ describe('signing in with a code from the WeChat SDK', () => {
   });
 
   it('makes no userinfo call for a token without snsapi_userinfo', async () => {
-    mockToken(tokenBody({ scope: 'snsapi_base', unionid: undefined }));
+    mockToken(tokenBody(APP_LOGIN, { scope: 'snsapi_base', unionid: undefined }));
     const strategy = new WeChatAppStrategy(options(), returnProfile);
 
     expect(await authenticate(strategy, posted())).toMatchObject({ action: 'success', user: { id: OPENID, displayName: '' } });
@@ -303,7 +264,7 @@ describe('token helpers', () => {
   const strategy = () => new WeChatAppStrategy(options(), returnProfile);
 
   it('refreshes a token without sending the AppSecret', async () => {
-    nock(API)
+    nock(WECHAT_API)
       .get('/sns/oauth2/refresh_token')
       .query({ appid: APPID, grant_type: 'refresh_token', refresh_token: REFRESH_TOKEN })
       .reply(200, JSON.stringify({ access_token: 'new', expires_in: 7200, refresh_token: REFRESH_TOKEN, openid: OPENID, scope: 'snsapi_userinfo' }), TEXT);
@@ -312,8 +273,8 @@ describe('token helpers', () => {
   });
 
   it('checks a token with sns/auth', async () => {
-    nock(API).get('/sns/auth').query({ access_token: ACCESS_TOKEN, openid: OPENID }).reply(200, '{"errcode":0,"errmsg":"ok"}', TEXT);
-    nock(API).get('/sns/auth').query({ access_token: 'stale', openid: OPENID }).reply(200, '{"errcode":40003,"errmsg":"invalid openid"}', TEXT);
+    nock(WECHAT_API).get('/sns/auth').query({ access_token: ACCESS_TOKEN, openid: OPENID }).reply(200, '{"errcode":0,"errmsg":"ok"}', TEXT);
+    nock(WECHAT_API).get('/sns/auth').query({ access_token: 'stale', openid: OPENID }).reply(200, '{"errcode":40003,"errmsg":"invalid openid"}', TEXT);
 
     await expect(strategy().checkAccessToken(ACCESS_TOKEN, OPENID)).resolves.toBe(true);
     await expect(strategy().checkAccessToken('stale', OPENID)).resolves.toBe(false);
@@ -336,12 +297,12 @@ describe('many logins at once', () => {
       openid: `o${String(i).padStart(27, '0')}`,
     }));
     for (const user of users) {
-      nock(API)
+      nock(WECHAT_API)
         .get('/sns/oauth2/access_token')
         .query({ appid: APPID, secret: SECRET, code: user.code, grant_type: 'authorization_code' })
         .delay(Math.floor(Math.random() * 30))
         .reply(200, JSON.stringify({ access_token: user.token, expires_in: 7200, refresh_token: 'r', openid: user.openid, scope: 'snsapi_userinfo' }), TEXT);
-      nock(API)
+      nock(WECHAT_API)
         .get('/sns/userinfo')
         .query({ access_token: user.token, openid: user.openid })
         .delay(Math.floor(Math.random() * 30))
@@ -393,7 +354,7 @@ describe('one person across website, Official Account, Mini Program and app', ()
     };
     for (const app of Object.values(apps)) {
       const token = `86_${app.openid}_token`;
-      nock(API)
+      nock(WECHAT_API)
         .get('/sns/oauth2/access_token')
         .query({ appid: app.appid, secret: app.secret, code: CODE, grant_type: 'authorization_code' })
         .reply(200, JSON.stringify({ access_token: token, expires_in: 7200, refresh_token: 'r', openid: app.openid, scope: app.scope, unionid: UNIONID }), TEXT)
@@ -402,7 +363,7 @@ describe('one person across website, Official Account, Mini Program and app', ()
         .reply(200, JSON.stringify({ openid: app.openid, nickname: 'Ann', sex: 0, headimgurl: '', unionid: UNIONID }), TEXT);
     }
     const miniProgram = { appid: 'wx8f3c2a1b9d7e6f51', secret: '5d0c9e8f7a6b5c4d3e2f1a0b9c8d7e6f', openid: 'oMinQt2LF0SpCODdV4KhLuEoPgwg' };
-    nock(API)
+    nock(WECHAT_API)
       .get('/sns/jscode2session')
       .query({ appid: miniProgram.appid, secret: miniProgram.secret, js_code: CODE, grant_type: 'authorization_code' })
       .reply(200, JSON.stringify({ openid: miniProgram.openid, session_key: 'tiihtNczf5v6AKRyjwEUhQ==', unionid: UNIONID }), TEXT);

@@ -5,13 +5,12 @@
 import { inspect } from 'node:util';
 import nock from 'nock';
 import refresh from 'passport-oauth2-refresh';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WeChatStrategy, WeChatTokenError } from '../lib/index.js';
+import { useNockAtTheEdge } from './helpers/nock.js';
+import { APPID, OPENID, SECRET, TEXT, WECHAT_API } from './helpers/wechat.js';
 
-const APPID = 'wx1f2e3d4c5b6a7980';
-const SECRET = 'c0ffee00c0ffee00c0ffee00c0ffee00';
 const REFRESH_TOKEN = '86_refreshTokenYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY';
-const OPENID = 'oRrdQt2LF0SpCODdV4KhLuEoPgwg';
 
 function register(name: string) {
   const strategy = new WeChatStrategy({ clientID: APPID, clientSecret: SECRET, callbackURL: 'https://a.example/cb' }, (_a, _r, p, d) =>
@@ -29,30 +28,22 @@ function requestNewAccessToken(name: string, token: string) {
   );
 }
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
+useNockAtTheEdge();
 
 describe('passport-oauth2-refresh', () => {
   it('refreshes through sns/oauth2/refresh_token with WeChat\'s parameters and keeps the openid', async () => {
     register('wechat-refresh-ok');
-    nock('https://api.weixin.qq.com')
+    nock(WECHAT_API)
       .get('/sns/oauth2/refresh_token')
       .query({ appid: APPID, grant_type: 'refresh_token', refresh_token: REFRESH_TOKEN })
-      .reply(200, JSON.stringify({ access_token: 'fresh', expires_in: 7200, refresh_token: REFRESH_TOKEN, openid: OPENID, scope: 'snsapi_login' }), {
-        'Content-Type': 'text/plain',
-      });
+      .reply(200, JSON.stringify({ access_token: 'fresh', expires_in: 7200, refresh_token: REFRESH_TOKEN, openid: OPENID, scope: 'snsapi_login' }), TEXT);
     const result = await requestNewAccessToken('wechat-refresh-ok', REFRESH_TOKEN);
     expect(result).toMatchObject({ err: null, accessToken: 'fresh', refreshToken: REFRESH_TOKEN, params: { openid: OPENID } });
   });
 
   it('reports an expired refresh token as a typed error without the token in it', async () => {
     register('wechat-refresh-expired');
-    nock('https://api.weixin.qq.com')
+    nock(WECHAT_API)
       .get('/sns/oauth2/refresh_token')
       .query(true)
       .reply(200, `{"errcode":40030,"errmsg":"invalid refresh_token: ${REFRESH_TOKEN}, rid: 1-2-3"}`);

@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 import type { Request } from 'express';
 import nock from 'nock';
 import OAuth2Strategy from 'passport-oauth2';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   Strategy,
   WeChatCredentialsError,
@@ -19,49 +19,30 @@ import {
   type WeChatTokenResponse,
   type WeChatVerifyFunction,
 } from '../lib/index.js';
+import { mockWeChatLogin, useNockAtTheEdge } from './helpers/nock.js';
 import { authenticate, sessionWithState, type Outcome } from './helpers/passport.js';
+import {
+  ACCESS_TOKEN,
+  APPID,
+  CODE,
+  OPENID,
+  REFRESH_TOKEN,
+  SECRET,
+  STATE,
+  TEXT,
+  UNIONID,
+  WEBSITE_LOGIN,
+  WECHAT_API,
+  tokenBody,
+  userinfoBody,
+} from './helpers/wechat.js';
 
-const APPID = 'wx1f2e3d4c5b6a7980';
-const SECRET = 'c0ffee00c0ffee00c0ffee00c0ffee00';
-const CODE = '001HKCFa1UWlqz0ZsPHa1zrEwD2HKCF3';
-const ACCESS_TOKEN = '86_95Uv_nF2DaccessTokenXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX';
-const REFRESH_TOKEN = '86_refreshTokenYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY';
-const OPENID = 'oRrdQt2LF0SpCODdV4KhLuEoPgwg';
-const UNIONID = 'oU5Yyt8X-WpQeBsNFS4HuvmDwEhs';
 const CALLBACK = 'https://example.com/auth/wechat/callback';
-const STATE = 'abcDEF123456abcDEF123456';
 const SECRETS = [SECRET, CODE, ACCESS_TOKEN, REFRESH_TOKEN];
 
-const api = () => nock('https://api.weixin.qq.com');
-const TEXT = { 'Content-Type': 'text/plain' };
-
-function tokenBody(extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    access_token: ACCESS_TOKEN,
-    expires_in: 7200,
-    refresh_token: REFRESH_TOKEN,
-    openid: OPENID,
-    scope: 'snsapi_login',
-    unionid: UNIONID,
-    ...extra,
-  });
-}
-
-// The real post-2021 shape, slashes escaped as WeChat's encoder does.
-const USERINFO_BODY =
-  `{"openid":"${OPENID}","nickname":"张三","sex":0,"language":"","city":"","province":"","country":"",` +
-  `"headimgurl":"http:\\/\\/thirdwx.qlogo.cn\\/mmopen\\/vi_32\\/Q0j4TwGTfTK\\/132","privilege":[],"unionid":"${UNIONID}"}`;
-
-function mockToken(body = tokenBody(), code = CODE) {
-  return api()
-    .get('/sns/oauth2/access_token')
-    .query({ appid: APPID, secret: SECRET, code, grant_type: 'authorization_code' })
-    .reply(200, body, TEXT);
-}
-
-function mockUserInfo(body = USERINFO_BODY, query: Record<string, string> = { access_token: ACCESS_TOKEN, openid: OPENID }) {
-  return api().get('/sns/userinfo').query(query).reply(200, body, TEXT);
-}
+const api = () => nock(WECHAT_API);
+const USERINFO_BODY = userinfoBody(WEBSITE_LOGIN, '张三');
+const { mockToken, mockUserInfo } = mockWeChatLogin(WEBSITE_LOGIN, USERINFO_BODY);
 
 function options(overrides: Partial<Record<string, unknown>> = {}): WeChatStrategyOptions {
   return { clientID: APPID, clientSecret: SECRET, callbackURL: CALLBACK, ...overrides } as WeChatStrategyOptions;
@@ -81,13 +62,7 @@ function expectNoSecrets(value: unknown): void {
   for (const text of texts) for (const secret of SECRETS) expect(text).not.toContain(secret);
 }
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
+useNockAtTheEdge();
 
 describe('starting a login', () => {
   it('redirects to WeChat with the parameters in WeChat order, no client_id, and #wechat_redirect last', async () => {
@@ -212,7 +187,7 @@ describe('finishing a login', () => {
   });
 
   it('uses the openid as id when the app has no unionid', async () => {
-    mockToken(tokenBody({ unionid: undefined }));
+    mockToken(tokenBody(WEBSITE_LOGIN, { unionid: undefined }));
     mockUserInfo(USERINFO_BODY.replace(`,"unionid":"${UNIONID}"`, ''));
     let profile: WeChatProfile | undefined;
     const strategy = new WeChatStrategy(options(), (_a, _r, p, done) => done(null, (profile = p)));
@@ -422,7 +397,7 @@ describe('logins that do not end in success', () => {
   });
 
   it.each([1, '1'])('refuses a virtual snapshot-page user (is_snapshotuser: %o) instead of logging in a ghost account', async (flag) => {
-    mockToken(tokenBody({ is_snapshotuser: flag }));
+    mockToken(tokenBody(WEBSITE_LOGIN, { is_snapshotuser: flag }));
     const strategy = new WeChatStrategy(options(), (_a, _r, p, d) => d(null, p));
     expect(await authenticate(strategy, callback())).toMatchObject({
       action: 'fail',

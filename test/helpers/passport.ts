@@ -4,6 +4,7 @@
  */
 import type { Request } from 'express';
 import type { Strategy } from 'passport-strategy';
+import { expect } from 'vitest';
 
 export type Outcome =
   | { action: 'redirect'; url: string; status: number | undefined }
@@ -39,4 +40,10 @@ export function authenticate(strategy: Strategy, req: FakeRequest, options: Reco
 /** A session that already holds the state nonce, as after the redirect leg. */
 export function sessionWithState(state: string, key = 'oauth2:open.weixin.qq.com'): Record<string, unknown> {
   return { [key]: { state } };
+}
+
+/** The error of an outcome that must be Passport's `error` action. */
+export function errorOf(outcome: Outcome): Error {
+  expect(outcome.action).toBe('error');
+  return (outcome as Extract<Outcome, { action: 'error' }>).error;
 }
