@@ -21,8 +21,8 @@ export {
   DEMO_OFFICIAL_ACCOUNT_APP,
   DEMO_USERS,
   DEMO_WEBSITE_APP,
-  WeChatEmulator,
-} from './emulator.js';
+} from './demo-data.js';
+export { WeChatEmulator } from './emulator.js';
 export type {
   AuthorizeOutcome,
   DeclineBehaviour,
@@ -52,4 +52,4 @@ export type {
   WeChatAppKind,
   WeChatEmulatorOptions,
   WeChatScope,
-} from './emulator.js';
+} from './types.js';

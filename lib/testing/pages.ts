@@ -139,41 +139,6 @@ const EMBEDDED_STYLE = [
   '.note{color:#999;font-size:10px;margin-top:6px}',
 ].join('');
 
-/**
- * The stand-in for `res.wx.qq.com/connect/zh_CN/htmledition/js/wxLogin.js`, written like
- * WeChat's 2024 script (wechat-api.md §2.3): `redirect_uri` and `state` concatenated raw,
- * `1 === stylelite` and `0 === fast_login` compared strictly, a 300×400 iframe replacing the
- * container's content. Only the iframe's host differs: `qrconnectURL`.
- */
-export function renderWxLoginScript(qrconnectURL: string): string {
-  return `/* WeChat emulator: a stand-in for https://res.wx.qq.com/connect/zh_CN/htmledition/js/wxLogin.js */
-!function (window, document) {
-  window.WxLogin = function (e) {
-    var r = "default";
-    !0 === e.self_redirect ? r = "true" : !1 === e.self_redirect && (r = "false");
-    var i = document.createElement("iframe"),
-      n = ${JSON.stringify(`${qrconnectURL}?appid=`)} + e.appid + "&scope=" + e.scope + "&redirect_uri=" + e.redirect_uri +
-        "&state=" + e.state + "&login_type=jssdk&self_redirect=" + r + "&styletype=" + (e.styletype || "") +
-        "&sizetype=" + (e.sizetype || "") + "&bgcolor=" + (e.bgcolor || "") + "&rst=" + (e.rst || "");
-    n += e.style ? "&style=" + e.style : "";
-    n += e.href ? "&href=" + e.href : "";
-    n += "en" === e.lang ? "&lang=en" : "";
-    n += 1 === e.stylelite ? "&stylelite=1" : "";
-    n += 0 === e.fast_login ? "&fast_login=0" : "";
-    i.src = n;
-    i.frameBorder = "0";
-    i.allowTransparency = "true";
-    i.scrolling = "no";
-    i.width = "300px";
-    i.height = "400px";
-    var l = document.getElementById(e.id);
-    l.innerHTML = "";
-    l.appendChild(i);
-  };
-}(window, document);
-`;
-}
-
 /** Escapes text for HTML content and double-quoted attributes. */
 export function escapeHtml(text: string): string {
   return text

@@ -1,0 +1,223 @@
+/**
+ * The `sns/*` JSON API of api.weixin.qq.com: access_token, refresh_token, userinfo, auth and
+ * jscode2session, each checking its parameters in WeChat's order and answering WeChat's errcodes,
+ * and the answer an injected fault puts in their place.
+ *
+ * @internal Not part of the public `passport-wechat-oauth2/testing` API.
+ */
+import { describeFault } from './faults.js';
+import type { Grant } from './grant.js';
+import { gatewayReply, type Reply } from './http.js';
+import { newSessionKey } from './ids.js';
+import { SECOND, type ResolvedOptions } from './options.js';
+import type { AccessTokenRecord, CodeRecord, EmulatorStore } from './store.js';
+import type { EmulatorApiEndpoint, EmulatorApp, EmulatorFault, ErrcodeFault, HangFault, HttpErrorFault, RawBodyFault } from './types.js';
+import { jsonReply, type ApiResult, type JsonObject } from './wechat-json.js';
+
+const USERINFO_LANGS = Object.freeze(['zh_CN', 'zh_TW', 'en']); // §6
+
+export class SnsApi {
+  private readonly store: EmulatorStore;
+  private readonly options: ResolvedOptions;
+
+  constructor(store: EmulatorStore, options: ResolvedOptions) {
+    this.store = store;
+    this.options = options;
+  }
+
+  /** The answer to one call, or the one `fault` puts in its place (a hang never answers, so it is the caller's). */
+  reply(endpoint: EmulatorApiEndpoint, params: URLSearchParams, fault: Exclude<EmulatorFault, HangFault> | undefined): Reply {
+    if (fault === undefined) return this.jsonReply(this.answer(endpoint, params));
+    if ('delayMs' in fault) return { ...this.jsonReply(this.answer(endpoint, params)), fault: 'delay' };
+    return this.faultReply(fault, endpoint, params);
+  }
+
+  private faultReply(fault: ErrcodeFault | HttpErrorFault | RawBodyFault, endpoint: EmulatorApiEndpoint, params: URLSearchParams): Reply {
+    const kind = describeFault(fault);
+    if ('html' in fault) return { ...gatewayReply(fault.status), fault: kind };
+    if ('body' in fault) {
+      const contentType = fault.contentType ?? this.options.contentType;
+      return { status: fault.status ?? 200, contentType, body: fault.body, fault: kind };
+    }
+    if (fault.afterProcessing === true) this.answer(endpoint, params);
+    return { ...this.jsonReply({ errcode: fault.errcode, errmsg: fault.errmsg }), fault: kind };
+  }
+
+  private jsonReply(result: ApiResult): Reply {
+    return jsonReply(result, this.options.contentType, this.options.clock);
+  }
+
+  private answer(endpoint: EmulatorApiEndpoint, params: URLSearchParams): ApiResult {
+    switch (endpoint) {
+      case 'access_token':
+        return this.exchangeCode(params);
+      case 'refresh_token':
+        return this.refresh(params);
+      case 'userinfo':
+        return this.userinfo(params);
+      case 'auth':
+        return this.checkToken(params);
+      case 'jscode2session':
+        return this.codeToSession(params);
+    }
+  }
+
+  // -- the checks several endpoints share ----------------------------------------
+
+  /** The app for appid, or the 41002 / 40013 answer (§9). */
+  private appFor(params: URLSearchParams): EmulatorApp | ApiResult {
+    const appid = params.get('appid') ?? '';
+    if (appid === '') return { errcode: 41002 };
+    return this.store.app(appid) ?? { errcode: 40013 };
+  }
+
+  /** The app for appid on an OAuth endpoint: a Mini Program has no OAuth codes or tokens, so 40013 (§8, §9). */
+  private oauthAppFor(params: URLSearchParams): EmulatorApp | ApiResult {
+    const app = this.appFor(params);
+    if ('appid' in app && app.kind === 'miniprogram') return { errcode: 40013 };
+    return app;
+  }
+
+  /** The 41004 / 40125 answer for a missing or wrong secret, or null when it is the app's. */
+  private secretProblem(app: EmulatorApp, params: URLSearchParams): ApiResult | null {
+    const secret = params.get('secret') ?? '';
+    if (secret === '') return { errcode: 41004 };
+    return secret === app.secret ? null : { errcode: 40125 };
+  }
+
+  /** Spends a code of this app, or answers 40029 (unknown, another app's, expired) / 40163 (used) (§1.3). */
+  private spendCode(app: EmulatorApp, code: string): CodeRecord | ApiResult {
+    const record = this.store.code(code);
+    // NOTE: a code of another app is as unknown as a made-up one (§1.3).
+    if (record === undefined || record.grant.app.appid !== app.appid) return { errcode: 40029 };
+    if (record.used) return { errcode: 40163 }; // "code been used" (§1.3, §8)
+    // NOTE: expired answers 40029 like an unknown code (staff: 40029 = invalid oauth_code); 42003 is rarely seen (§1.3).
+    if (this.options.clock() >= record.expiresAt) return { errcode: 40029 };
+    record.used = true;
+    return record;
+  }
+
+  /** The access_token record for `access_token` + `openid`, or the 41001 / 41009 / unknown / 42001 / 40003 answer. */
+  private tokenFor(params: URLSearchParams, unknownErrcode: number): AccessTokenRecord | ApiResult {
+    const token = params.get('access_token') ?? '';
+    if (token === '') return { errcode: 41001 };
+    const openid = params.get('openid') ?? '';
+    if (openid === '') return { errcode: 41009 };
+    const record = this.store.accessToken(token);
+    if (record === undefined) return { errcode: unknownErrcode };
+    if (this.options.clock() >= record.expiresAt) return { errcode: 42001 };
+    if (record.grant.openid !== openid) return { errcode: 40003 };
+    return record;
+  }
+
+  // -- the endpoints ---------------------------------------------------------------
+
+  /** `sns/oauth2/access_token` (§4, §1.3): website apps, Official Accounts and Mobile Applications. */
+  private exchangeCode(params: URLSearchParams): ApiResult {
+    const app = this.oauthAppFor(params);
+    if (!('appid' in app)) return app;
+    const secretProblem = this.secretProblem(app, params);
+    if (secretProblem !== null) return secretProblem;
+    const code = params.get('code') ?? '';
+    if (code === '') return { errcode: 41008 };
+    if (params.get('grant_type') !== 'authorization_code') return { errcode: 40002 };
+    const record = this.spendCode(app, code);
+    if (!('grant' in record)) return record;
+    return { body: this.issueTokens(record.grant) };
+  }
+
+  /** `sns/jscode2session` (code2Session, §8): a Mini Program's `wx.login()` code for openid, unionid and session_key. */
+  private codeToSession(params: URLSearchParams): ApiResult {
+    const appid = params.get('appid') ?? '';
+    if (appid === '') return { errcode: 41002 };
+    const app = this.store.app(appid);
+    // NOTE: only a Mini Program AppID has code2Session; any other is as invalid as an unknown one (§8, §9).
+    if (app === undefined || app.kind !== 'miniprogram') return { errcode: 40013 };
+    const secretProblem = this.secretProblem(app, params);
+    if (secretProblem !== null) return secretProblem;
+    const jsCode = params.get('js_code') ?? '';
+    if (jsCode === '') return { errcode: 41008 };
+    if (params.get('grant_type') !== 'authorization_code') return { errcode: 40002 };
+    const record = this.spendCode(app, jsCode);
+    if (!('grant' in record)) return record;
+    // NOTE: a high-risk user's code is spent, then refused: "code blocked" (§8).
+    if (record.grant.user.highRisk) return { errcode: 40226 };
+    const { openid, unionid } = record.grant;
+    // NOTE: no errcode on success, whatever the doc's example shows (§8).
+    return { body: { session_key: record.sessionKey ?? newSessionKey(), openid, ...(unionid === undefined ? {} : { unionid }) } };
+  }
+
+  private issueTokens(grant: Grant): JsonObject {
+    const { accessToken, refreshToken } = this.store.issueTokens(grant);
+    return {
+      access_token: accessToken,
+      expires_in: this.options.accessTokenTtlMs / SECOND,
+      refresh_token: refreshToken,
+      openid: grant.openid,
+      scope: grant.scopes.join(','),
+      ...(grant.snapshot ? { is_snapshotuser: 1 } : {}), // present only when 1 (§3.2)
+      ...(grant.unionid === undefined ? {} : { unionid: grant.unionid }),
+    };
+  }
+
+  /** `sns/oauth2/refresh_token`: no secret; same token, reset expiry, unless expired (§5). */
+  private refresh(params: URLSearchParams): ApiResult {
+    const app = this.oauthAppFor(params);
+    if (!('appid' in app)) return app;
+    if (params.get('grant_type') !== 'refresh_token') return { errcode: 40002 };
+    const token = params.get('refresh_token') ?? '';
+    if (token === '') return { errcode: 41003 };
+    const record = this.store.refreshToken(token);
+    const now = this.options.clock();
+    // NOTE: expired answers 40030 like an invalid token, as observed (§5); 42002 is in the table but unconfirmed.
+    if (record === undefined || record.grant.app.appid !== app.appid || now >= record.expiresAt) return { errcode: 40030 };
+    const accessToken = this.store.renewAccessToken(record, now);
+    const refreshToken = this.options.rotateRefreshToken ? this.store.rotateRefreshToken(token, record) : token;
+    return {
+      body: {
+        access_token: accessToken,
+        expires_in: this.options.accessTokenTtlMs / SECOND,
+        refresh_token: refreshToken,
+        openid: record.grant.openid,
+        scope: record.grant.scopes.join(','),
+      },
+    };
+  }
+
+  /** `sns/userinfo` in its post-2021 shape (§6). */
+  private userinfo(params: URLSearchParams): ApiResult {
+    const record = this.tokenFor(params, 40001);
+    if (!('grant' in record)) return record;
+    const { grant } = record;
+    const profileScope = grant.scopes.includes('snsapi_userinfo') || grant.scopes.includes('snsapi_login');
+    // NOTE: snsapi_base tokens and snapshot-page virtual users get 48001 (§3.2, §6).
+    if (!profileScope || grant.snapshot) return { errcode: 48001 };
+    const lang = params.get('lang') ?? '';
+    // NOTE: WeChat's answer to a bad lang is undocumented; 40097 "invalid args" is the generic one (§6, §9).
+    if (lang !== '' && !USERINFO_LANGS.includes(lang)) return { errcode: 40097 };
+    return { body: profileOf(grant) };
+  }
+
+  /** `sns/auth`: the one endpoint that says `{"errcode":0,"errmsg":"ok"}` on success (§7). */
+  private checkToken(params: URLSearchParams): ApiResult {
+    const record = this.tokenFor(params, 40003);
+    if (!('grant' in record)) return record;
+    return { body: { errcode: 0, errmsg: 'ok' } };
+  }
+}
+
+/** Since 2021-10-20: `sex` 0 and empty region fields; `language` is `""` (§6). */
+function profileOf(grant: Grant): JsonObject {
+  return {
+    openid: grant.openid,
+    nickname: grant.user.nickname,
+    sex: 0,
+    language: '',
+    city: '',
+    province: '',
+    country: '',
+    headimgurl: grant.user.headimgurl,
+    privilege: [],
+    ...(grant.unionid === undefined ? {} : { unionid: grant.unionid }),
+  };
+}

@@ -1,0 +1,317 @@
+/**
+ * The public types of `passport-wechat-oauth2/testing`: the emulator's options, its apps and
+ * users, the faults it can inject, the calls it records and the strategy options it hands out.
+ * Types only, no code.
+ *
+ * Every behaviour cites the fact it copies in /work/shared/wechat-api.md (§n).
+ */
+
+/**
+ * Which WeChat product an AppID belongs to: a Website App (qrconnect), an Official Account
+ * (oauth2/authorize), a Mini Program (`wx.login()` + jscode2session) or a Mobile Application
+ * (the Open SDK's SendAuth + sns/oauth2/access_token). The last two have no web login page.
+ */
+export type WeChatAppKind = 'website' | 'official-account' | 'miniprogram' | 'mobile-app';
+
+/** The scopes WeChat knows for web login (wechat-api.md §1.1, §3.1). */
+export type WeChatScope = 'snsapi_login' | 'snsapi_base' | 'snsapi_userinfo';
+
+/**
+ * What the emulated user's Decline does. `'redirect'` follows the old/English doc
+ * (`redirect_uri?state=STATE`, no code); `'stay'` follows the current Chinese doc and
+ * what developers report in practice: no redirect at all (wechat-api.md §1.2, §3.2).
+ */
+export type DeclineBehaviour = 'stay' | 'redirect';
+
+/** Content-Type of the JSON API answers. WeChat is often `text/plain` (wechat-api.md §0). */
+export type EmulatorContentType = 'text/plain' | 'application/json';
+
+/** The `api.weixin.qq.com` endpoints, by short name. */
+export type EmulatorApiEndpoint = 'access_token' | 'refresh_token' | 'userinfo' | 'auth' | 'jscode2session';
+
+/** The `open.weixin.qq.com` pages, by short name. */
+export type EmulatorPageEndpoint = 'qrconnect' | 'oauth2/authorize';
+
+/** Every endpoint name that can appear in {@link EmulatorCall.endpoint}. */
+export type EmulatorEndpoint =
+  | EmulatorApiEndpoint
+  | EmulatorPageEndpoint
+  | `${EmulatorPageEndpoint}/confirm`
+  | `${EmulatorPageEndpoint}/decline`
+  | 'wxLogin.js'
+  | 'not-found';
+
+/** Which API endpoint a queued fault applies to; `'any'` means the next API call, whichever it is. */
+export type FaultTarget = EmulatorApiEndpoint | 'any';
+
+/** Answer with a WeChat error body, e.g. `{ errcode: -1 }` (errmsg defaults to WeChat's text for that code). */
+export interface ErrcodeFault {
+  readonly errcode: number;
+  readonly errmsg?: string;
+  /**
+   * Do the real work first (spend the code, issue tokens), then answer with the error —
+   * as seen when a retry after `-1 system error` got 40163 (wechat-api.md §1.3).
+   * @defaultValue false
+   */
+  readonly afterProcessing?: boolean;
+}
+
+/** Answer with an nginx-style HTML error page and this HTTP status, e.g. 502. */
+export interface HttpErrorFault {
+  readonly status: number;
+  readonly html: true;
+}
+
+/** Never answer. {@link WeChatEmulator.close} still closes promptly. */
+export interface HangFault {
+  readonly hang: true;
+}
+
+/** Wait this long, then answer normally. */
+export interface DelayFault {
+  readonly delayMs: number;
+}
+
+/** Answer with exactly this body (e.g. malformed JSON). */
+export interface RawBodyFault {
+  readonly body: string;
+  /** @defaultValue the emulator's JSON content type */
+  readonly contentType?: string;
+  /** @defaultValue 200 */
+  readonly status?: number;
+}
+
+/** A one-shot failure injected with {@link WeChatEmulator.failNext}. */
+export type EmulatorFault = ErrcodeFault | HttpErrorFault | HangFault | DelayFault | RawBodyFault;
+
+/** A random delay applied to every API call. */
+export interface LatencyRange {
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+/** Options of {@link WeChatEmulator.start}. All optional. */
+export interface WeChatEmulatorOptions {
+  /** @defaultValue 0 (a free port) */
+  readonly port?: number;
+  /** @defaultValue '127.0.0.1' */
+  readonly host?: string;
+  /** @defaultValue 'redirect' (so demos can show the failure page; real WeChat usually stays, §1.2) */
+  readonly declineBehaviour?: DeclineBehaviour;
+  /** @defaultValue 'text/plain' (wechat-api.md §0) */
+  readonly contentType?: EmulatorContentType;
+  /**
+   * Code lifetime in seconds: one number for every kind of code, or per kind — `qrconnect`
+   * (website apps), `authorize` (Official Accounts), `miniprogram` (`wx.login()` codes) and
+   * `app` (Mobile Application codes from the Open SDK).
+   * @defaultValue `{ qrconnect: 600, authorize: 300, miniprogram: 300, app: 600 }` (wechat-api.md §1.3)
+   */
+  readonly codeTtlSeconds?:
+    | number
+    | {
+        readonly qrconnect?: number;
+        readonly authorize?: number;
+        readonly miniprogram?: number;
+        readonly app?: number;
+      };
+  /** @defaultValue 7200 (wechat-api.md §4) */
+  readonly accessTokenTtlSeconds?: number;
+  /** @defaultValue 2592000 = 30 days, not renewable (wechat-api.md §5) */
+  readonly refreshTokenTtlSeconds?: number;
+  /** Issue a new refresh_token on every refresh (the old one stops working). @defaultValue false (§5: unconfirmed) */
+  readonly rotateRefreshToken?: boolean;
+  /**
+   * `snsapi_base` is silent in WeChat (§3.2): skip the page and confirm as the first
+   * registered user, unless the URL has `forcePopup=true`. @defaultValue true
+   */
+  readonly autoConfirmBase?: boolean;
+  /**
+   * Show an error page when the authorize query is not in WeChat's documented order
+   * (appid, redirect_uri, response_type, scope[, state]) — WeChat's "strict regex" check (§3.1).
+   * Applies to both pages. wxLogin.js's iframe URL (`login_type=jssdk`) has an order of its own,
+   * which real qrconnect accepts: it is held to that order instead (§2.3).
+   * @defaultValue false (the order is always recorded in {@link EmulatorCall.documentedOrder})
+   */
+  readonly strictParameterOrder?: boolean;
+  /** Current time in ms; inject to test expiry. @defaultValue Date.now */
+  readonly clock?: () => number;
+  /**
+   * Register the demo apps and users ({@link DEMO_WEBSITE_APP}, {@link DEMO_OFFICIAL_ACCOUNT_APP},
+   * {@link DEMO_MINIPROGRAM_APP}, {@link DEMO_MOBILE_APP}, {@link DEMO_USERS}). @defaultValue true
+   */
+  readonly seed?: boolean;
+}
+
+/** An app to register with {@link WeChatEmulator.registerApp}. */
+export interface EmulatorAppRegistration {
+  /** AppID, e.g. `wx` + 16 hex. */
+  readonly appid: string;
+  /** AppSecret, e.g. 32 hex. */
+  readonly secret: string;
+  /** Shown on the login page. @defaultValue the appid */
+  readonly name?: string;
+  readonly kind: WeChatAppKind;
+  /**
+   * Authorized callback domains: bare host names, no scheme, no path, exact match —
+   * `www.qq.com` does not cover `pay.qq.com` (wechat-api.md §3.3). Required for `website` and
+   * `official-account` apps; Mini Programs and Mobile Applications have no redirect, so none.
+   */
+  readonly callbackDomains?: readonly string[];
+  /** Accept a redirect_uri with a non-default port. WeChat does not (§1.1). @defaultValue false */
+  readonly allowPorts?: boolean;
+  /**
+   * The Open Platform account the app is bound to: apps in one group share unionids.
+   * `null` = not bound, so no unionid is ever returned (§3.2, §6). @defaultValue 'default'
+   */
+  readonly unionGroup?: string | null;
+}
+
+/** A registered app, as the emulator holds it. */
+export interface EmulatorApp {
+  readonly appid: string;
+  readonly secret: string;
+  readonly name: string;
+  readonly kind: WeChatAppKind;
+  readonly callbackDomains: readonly string[];
+  readonly allowPorts: boolean;
+  readonly unionGroup: string | null;
+}
+
+/** A test user to register with {@link WeChatEmulator.registerUser}. */
+export interface EmulatorUserRegistration {
+  /** Stable id used by tests and in the page's `user-<id>` test ids. */
+  readonly id: string;
+  /** @defaultValue the id */
+  readonly nickname?: string;
+  /** `true`: a unionid derived per `unionGroup`; a string: that exact unionid in every group; `false`: none. @defaultValue true */
+  readonly unionid?: boolean | string;
+  /** `''` = the user has no avatar (§6). @defaultValue a derived `http://thirdwx.qlogo.cn/mmopen/vi_32/<id>/132` */
+  readonly headimgurl?: string;
+  /** A snapshot-page virtual account: on Official Accounts with snsapi_userinfo (§3.2). @defaultValue false */
+  readonly snapshot?: boolean;
+  /**
+   * WeChat rates the user high-risk: jscode2session spends their code and answers 40226
+   * `code blocked` (§8). Other logins are not affected. @defaultValue false
+   */
+  readonly highRisk?: boolean;
+}
+
+/** A registered user, as the emulator holds it. */
+export interface EmulatorUser {
+  readonly id: string;
+  readonly nickname: string;
+  readonly unionid: boolean | string;
+  readonly headimgurl: string;
+  readonly snapshot: boolean;
+  readonly highRisk: boolean;
+}
+
+/**
+ * One request the emulator received. Secrets, codes (`code`, `js_code`) and tokens are
+ * `'[redacted]'`; no answer body is kept, so no session key is either.
+ */
+export interface EmulatorCall {
+  readonly endpoint: EmulatorEndpoint;
+  readonly method: string;
+  readonly path: string;
+  /** The query string parameters (the last value of repeated keys). */
+  readonly query: Readonly<Record<string, string>>;
+  /** The posted form, for the Confirm / Decline posts. */
+  readonly form?: Readonly<Record<string, string>>;
+  /** The query keys in the order they were sent. */
+  readonly paramOrder: readonly string[];
+  /**
+   * Pages only: whether the query followed WeChat's documented order (§1.1, §3.1), or for
+   * wxLogin.js's iframe (`login_type=jssdk`) the script's own order (§2.3).
+   */
+  readonly documentedOrder?: boolean;
+  /** HTTP status; 0 when a {@link HangFault} kept it from answering. */
+  readonly status: number;
+  /** The errcode of a JSON answer (0 for sns/auth "ok"), or the number of an error page. */
+  readonly errcode?: number;
+  /** The errmsg without its rid suffix, or the English text of an error page. */
+  readonly errmsg?: string;
+  /** Where a 302 pointed (code redacted). */
+  readonly location?: string;
+  /** Set when an injected fault shaped this answer. */
+  readonly fault?: 'errcode' | 'http-error' | 'hang' | 'delay' | 'raw-body';
+  /** Arrival time, from the emulator's clock (ms). */
+  readonly at: number;
+}
+
+/** The emulator's URLs under WeChat's names. */
+export interface EmulatorEndpoints {
+  /** Website QR login page (`/connect/qrconnect`). */
+  readonly authorizationURL: string;
+  /** Official Account authorize page (`/connect/oauth2/authorize`). */
+  readonly officialAccountAuthorizationURL: string;
+  /**
+   * The stand-in for `https://res.wx.qq.com/connect/zh_CN/htmledition/js/wxLogin.js` (§2): its
+   * `new WxLogin({...})` puts the emulator's QR page in an iframe, as WeChat's script does.
+   */
+  readonly wxLoginScriptURL: string;
+  readonly tokenURL: string;
+  readonly refreshTokenURL: string;
+  readonly userProfileURL: string;
+  readonly checkTokenURL: string;
+  /** The Mini Program login (`/sns/jscode2session`, code2Session, §8). */
+  readonly sessionURL: string;
+}
+
+/** WeChatStrategy options that point a strategy at the emulator for one app. */
+export interface EmulatorStrategyOptions {
+  readonly clientID: string;
+  readonly clientSecret: string;
+  /** qrconnect for a website app, oauth2/authorize for an official account. */
+  readonly authorizationURL: string;
+  readonly tokenURL: string;
+  readonly refreshTokenURL: string;
+  readonly userProfileURL: string;
+  readonly checkTokenURL: string;
+}
+
+/** WeChatMiniProgramStrategy options that point a strategy at the emulator for one Mini Program. */
+export interface EmulatorMiniProgramStrategyOptions {
+  readonly clientID: string;
+  readonly clientSecret: string;
+  readonly sessionURL: string;
+}
+
+/** WeChatAppStrategy options that point a strategy at the emulator for one Mobile Application. */
+export interface EmulatorAppStrategyOptions {
+  readonly clientID: string;
+  readonly clientSecret: string;
+  readonly tokenURL: string;
+  readonly refreshTokenURL: string;
+  readonly userProfileURL: string;
+  readonly checkTokenURL: string;
+}
+
+/** What a Mini Program gets to post for encrypted data: base64 AES-128-CBC ciphertext and its iv. */
+export interface EmulatorEncryptedData {
+  readonly encryptedData: string;
+  readonly iv: string;
+}
+
+/** What `wx.getUserInfo()` gives a Mini Program: the plain profile, its signature and the encrypted one. */
+export interface EmulatorUserInfoData extends EmulatorEncryptedData {
+  /** The profile as JSON text, exactly as signed. */
+  readonly rawData: string;
+  /** `sha1(rawData + session_key)`, 40 hex digits. */
+  readonly signature: string;
+}
+
+/** Where a browser would end up after an authorize URL, see {@link WeChatEmulator.authorize}. */
+export type AuthorizeOutcome =
+  | { readonly type: 'redirect'; readonly location: string; readonly code?: string }
+  | {
+      readonly type: 'error-page';
+      /** The number on the page, e.g. 10003; absent for pages WeChat shows without one. */
+      readonly errcode?: number;
+      /** The Chinese text WeChat shows. */
+      readonly message: string;
+      readonly messageEn: string;
+      /** Emulator-only detail, e.g. which host or port was refused. */
+      readonly hint?: string;
+    }
+  | { readonly type: 'declined-page' };
