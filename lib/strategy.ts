@@ -205,8 +205,9 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
           this.error(error instanceof Error ? error : new Error(String(error)));
         }
       };
-      const session = sessionTag(req as Request & { sessionID?: unknown });
       const duplicates = this._duplicates;
+      // Only a callback with a code can be a duplicate: the start of a login skips the hashing.
+      const session = code === undefined || !duplicates ? undefined : sessionTag(req as Request & { sessionID?: unknown });
       if (code === undefined || !duplicates || session === undefined) return run();
       const { store, ttlSeconds } = duplicates;
       const claim: Claim = { store, ttlSeconds, session, key: callbackKey(app.settings.appId, code, firstParam(req, 'state') ?? '') };
