@@ -1,8 +1,7 @@
 /**
- * Duplicate callbacks. WeChat sometimes delivers the same callback twice (a double redirect, a
- * refresh in WeChat's browser); the second code exchange then fails with 40163 although the first
- * logged the user in (wechat-api.md §1.3). The first request claims the callback in a store; a
- * second one with the same code, state and session waits for the first and ends the same way.
+ * Where duplicate callbacks are remembered: the store interface, the bounded in-memory store, and
+ * the hashed keys and records kept in it. The protocol that uses them (claim, record, replay) is
+ * in duplicate-guard.ts.
  */
 import { createHash } from 'node:crypto';
 
@@ -29,8 +28,12 @@ export interface WeChatDuplicateCallbackOptions {
   waitMs?: number | undefined;
 }
 
-/** @internal What a store holds for one callback. */
-export type CallbackRecord = { session: string } & (
+/**
+ * @internal What a store holds for one callback. `sessions` are hashes of the session ids that own
+ * the login: the one that claimed it, then each session Passport gave the browser when it logged
+ * the user in. No other session learns anything from the record.
+ */
+export type CallbackRecord = { sessions: string[] } & (
   | { status: 'pending' }
   | { status: 'success'; user: unknown; info: unknown }
   | { status: 'fail'; challenge: unknown; httpStatus: number | undefined }
@@ -57,13 +60,23 @@ export class MemoryCallbackStore implements WeChatCallbackStore {
     return this.#entries.size;
   }
 
+  // NOTE: check and set with no await between them, so no other claim can run in the middle:
+  // of any number of simultaneous claims of one key exactly one wins.
   async claim(key: string, value: string, ttlSeconds: number): Promise<boolean> {
-    if ((await this.get(key)) !== undefined) return false;
-    await this.set(key, value, ttlSeconds);
+    if (this.#live(key) !== undefined) return false;
+    this.#put(key, value, ttlSeconds);
     return true;
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    this.#put(key, value, ttlSeconds);
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return this.#live(key);
+  }
+
+  #put(key: string, value: string, ttlSeconds: number): void {
     this.#entries.delete(key);
     this.#entries.set(key, { value, expires: this.#now() + ttlSeconds * 1000 });
     this.#sweep();
@@ -74,7 +87,7 @@ export class MemoryCallbackStore implements WeChatCallbackStore {
     }
   }
 
-  async get(key: string): Promise<string | undefined> {
+  #live(key: string): string | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
     if (entry.expires <= this.#now()) {
@@ -115,9 +128,13 @@ export function parseRecord(value: string | null | undefined): CallbackRecord | 
   if (typeof value !== 'string') return undefined;
   try {
     const record = JSON.parse(value) as CallbackRecord;
-    return typeof record === 'object' && record !== null && typeof record.status === 'string' && typeof record.session === 'string'
-      ? record
-      : undefined;
+    const readable =
+      typeof record === 'object' &&
+      record !== null &&
+      typeof record.status === 'string' &&
+      Array.isArray(record.sessions) &&
+      record.sessions.every((session) => typeof session === 'string');
+    return readable ? record : undefined;
   } catch {
     return undefined;
   }

@@ -1,8 +1,9 @@
 /**
  * State stores for a strategy that holds two WeChat apps. The state WeChat returns must tell the
- * callback which app started the login (its code only works with that app's AppSecret), and the
- * answer must come from the session, not from the URL an attacker can edit.
+ * callback which app started the login (its code only works with that app's AppSecret), in a way
+ * an attacker editing the URL cannot change, whatever state store the app brings.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import type OAuth2Strategy from 'passport-oauth2';
 import type { WeChatFlow } from './options.js';
@@ -26,16 +27,39 @@ export function flowOfState(state: unknown): WeChatFlow | undefined {
   return undefined;
 }
 
+/** @internal How a two-app strategy marks and binds each flow's states. */
+export interface FlowBinding {
+  /** `w` or `o`: which app started the login. */
+  prefix: string;
+  /** The key of the MAC that ties the prefix to the store's handle. */
+  key: Buffer;
+}
+
+// 16 hex digits (64 bits) of HMAC-SHA256: letters and digits only, as WeChat requires of a state.
+const TAG_LENGTH = 16;
+
 /**
- * Wraps a store so its handles start with `prefix` (`w…` or `o…` for two apps, still alphanumeric
- * as WeChat requires; `''` for one app). Each flow gets a store with its own session key, so a
- * letter swapped in the URL points at a session slot that holds no such handle: the check fails.
+ * @internal The MAC key of a two-app strategy, derived from its AppSecrets: every instance of the
+ * same deployment derives the same key, and the key says nothing of the secrets.
  */
-export function prefixedStore(inner: OAuth2Strategy.StateStore, prefix: string): FlowStateStore {
+export function flowBindingKey(appSecrets: readonly string[]): Buffer {
+  return createHmac('sha256', 'passport-wechat-oauth2 state flow binding').update(appSecrets.join('\u0000')).digest();
+}
+
+/**
+ * Wraps a store so its handles say which app started the login: `prefix + handle + tag`, where
+ * the tag is a MAC of `prefix + handle`. A letter swapped in the URL no longer matches its tag, so
+ * the flow is bound to the state even when both flows share one custom store (each flow also keeps
+ * its own session key with the default stores). Without a binding (one app), handles pass as they are.
+ */
+export function prefixedStore(inner: OAuth2Strategy.StateStore, binding: FlowBinding | undefined): FlowStateStore {
   const store = inner as unknown as { store: (...args: unknown[]) => void; verify: (...args: unknown[]) => void };
   return {
     store(req, state, meta, callback) {
-      const done: StoreCallback = (err, handle) => (err ? callback(err) : callback(null, handle === undefined ? undefined : prefix + handle));
+      const done: StoreCallback = (err, handle) => {
+        if (err) return callback(err);
+        callback(null, handle === undefined || !binding ? handle : binding.prefix + handle + tagOf(binding, handle));
+      };
       switch (store.store.length) {
         case 5:
           return store.store(req, undefined, state, meta, done);
@@ -48,14 +72,25 @@ export function prefixedStore(inner: OAuth2Strategy.StateStore, prefix: string):
       }
     },
     verify(req, providedState, meta, callback) {
-      if (prefix !== '' && !(typeof providedState === 'string' && providedState.startsWith(prefix))) {
-        return callback(null, false, { message: 'Invalid authorization request state.' });
-      }
-      const handle = prefix === '' ? providedState : providedState.slice(prefix.length);
+      const handle = binding ? boundHandle(binding, providedState) : providedState;
+      if (handle === undefined) return callback(null, false, { message: 'Invalid authorization request state.' });
       if (store.verify.length === 4) return store.verify(req, handle, meta, callback);
       return store.verify(req, handle, callback);
     },
   };
+}
+
+/** The store's handle inside a bound state; undefined when the prefix or the tag does not match. */
+function boundHandle(binding: FlowBinding, state: unknown): string | undefined {
+  if (typeof state !== 'string' || !state.startsWith(binding.prefix) || state.length <= binding.prefix.length + TAG_LENGTH) return undefined;
+  const handle = state.slice(binding.prefix.length, -TAG_LENGTH);
+  const tag = Buffer.from(state.slice(-TAG_LENGTH));
+  // A state from the URL may hold any characters: compare only what has the tag's length.
+  return tag.length === TAG_LENGTH && timingSafeEqual(tag, Buffer.from(tagOf(binding, handle))) ? handle : undefined;
+}
+
+function tagOf(binding: FlowBinding, handle: string): string {
+  return createHmac('sha256', binding.key).update(binding.prefix + handle).digest('hex').slice(0, TAG_LENGTH);
 }
 
 /** The state prefix of a flow when a strategy holds two apps. */

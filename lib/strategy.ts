@@ -7,9 +7,10 @@ import type { Request } from 'express';
 import OAuth2Strategy from 'passport-oauth2';
 import { buildAuthorizeURL } from './authorize.js';
 import { WeChatClient, type WeChatTokenResponse } from './client.js';
-import { MemoryCallbackStore, callbackKey, parseRecord, sessionTag, type CallbackRecord, type WeChatCallbackStore } from './duplicates.js';
+import { DuplicateCallbackGuard, type CallbackOutcome, type GuardedCallback } from './duplicate-guard.js';
+import { MemoryCallbackStore } from './duplicates.js';
 import { PLAUSIBLE_CODE, settle, shouldSkip } from './glue.js';
-import { flowOfState, prefixedStore, prefixOf, type FlowStateStore } from './state.js';
+import { flowBindingKey, flowOfState, prefixedStore, prefixOf, type FlowStateStore } from './state.js';
 import { buildWxLoginOptions, type WxLoginOptions, type WxLoginStyle } from './wxlogin.js';
 import { WeChatCodeError, WeChatError, WeChatOptionsError } from './errors.js';
 import {
@@ -77,18 +78,6 @@ const MALFORMED_CODE: WeChatFailureInfo = {
   code: 'WECHAT_MALFORMED_CODE',
   message: 'The WeChat login callback carried a malformed code. Please log in again.',
 };
-const DUPLICATE_UNFINISHED: WeChatFailureInfo = {
-  code: 'WECHAT_DUPLICATE_CALLBACK',
-  message: 'This WeChat login was already being completed by another request, which did not succeed. Please log in again.',
-};
-
-/** @internal A callback this request claimed in the callback store. */
-interface Claim {
-  store: WeChatCallbackStore;
-  key: string;
-  ttlSeconds: number;
-  session: string;
-}
 
 /** @internal One configured WeChat app, ready to log users in. */
 interface WeChatApp {
@@ -131,7 +120,7 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
   /** @internal The top-level app first, the Official Account second. */
   readonly _apps: readonly WeChatApp[];
   /** @internal Duplicate-callback handling with its store; undefined when turned off. */
-  readonly _duplicates: { store: WeChatCallbackStore; ttlSeconds: number; waitMs: number } | undefined;
+  readonly _duplicates: DuplicateCallbackGuard | undefined;
 
   constructor(options: WeChatStrategyOptions, verify: WeChatVerifyFunction);
   constructor(options: WeChatStrategyOptions, verify: WeChatVerifyFunctionWithParams);
@@ -167,18 +156,21 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
     );
     this.name = 'wechat';
     this._settings = settings;
-    const several = settings.apps.length > 1;
+    // With two apps the state names the app that started the login, bound by a MAC no URL edit can forge.
+    const binding = settings.apps.length > 1 ? flowBindingKey(appSecrets) : undefined;
     this._apps = settings.apps.map((app, index) => {
       // The AppSecret lives only inside the client's private field, out of util.inspect's reach.
       const client = new WeChatClient({ ...settings, appId: app.appId, appSecret: appSecrets[index] ?? '' });
       const oauth2 = new WeChatOAuth2Adapter(app.appId, '', '', app.authorizationURL, settings.endpoints.tokenURL);
       oauth2.getOAuthAccessToken = grantFor(client);
       const store = index === 0 || typeof options.store === 'object' ? this._stateStore : this.storeWithKey(`${this._key}:${app.flow}`);
-      return { settings: app, client, oauth2, stateStore: prefixedStore(store, several ? prefixOf(app.flow) : '') };
+      return { settings: app, client, oauth2, stateStore: prefixedStore(store, binding && { prefix: prefixOf(app.flow), key: binding }) };
     });
     this._oauth2 = this._apps[0]?.oauth2 as unknown as OAuth2Strategy['_oauth2'];
     const duplicates = settings.duplicates;
-    this._duplicates = duplicates ? { ...duplicates, store: duplicates.store ?? new MemoryCallbackStore() } : undefined;
+    this._duplicates = duplicates
+      ? new DuplicateCallbackGuard(duplicates.store ?? new MemoryCallbackStore(), duplicates.ttlSeconds, duplicates.waitMs)
+      : undefined;
   }
 
   /**
@@ -187,32 +179,32 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
    */
   override authenticate(req: Request, options: WeChatAuthenticateOptions = {}): void {
     try {
-      const code = firstParam(req, 'code');
-      if (code === undefined && hasParam(req, 'state')) {
+      const { code, state } = callbackParams(req);
+      if (code === undefined && state !== undefined) {
         // NOTE: a user who declines comes back with state and no code, or not at all
         // (wechat-api.md §1.2). Sending them back to WeChat would loop: fail instead.
         return this.fail({ ...DECLINED }, 401);
       }
       if (code !== undefined && !PLAUSIBLE_CODE.test(code)) return this.fail({ ...MALFORMED_CODE }, 400);
-      const app = code === undefined ? this.appForLogin(req, options.flow) : this.appForCallback(req);
+      const app = code === undefined ? this.appForLogin(req, options.flow) : this.appForCallback(state);
       if (!app) return this.fail({ message: 'Invalid authorization request state.' }, 403);
       const callbackURL = resolveCallbackURL(req, options.callbackURL ?? this._settings.callbackURL, this._settings.trustProxy);
-      const run = (claim?: Claim): void => {
+      // passport-oauth2 must read the request as we just did: a code or state in a body is ignored.
+      const view = queryOnlyView(req);
+      const run = (callback?: GuardedCallback): void => {
         try {
-          const attempt = this.beginAttempt(app, claim);
-          OAuth2Strategy.prototype.authenticate.call(attempt, req, { ...options, callbackURL, scope: options.scope ?? app.settings.scope });
+          const attempt = this.beginAttempt(app, req, callback);
+          OAuth2Strategy.prototype.authenticate.call(attempt, view, { ...options, callbackURL, scope: options.scope ?? app.settings.scope });
         } catch (error) {
           this.error(error instanceof Error ? error : new Error(String(error)));
         }
       };
-      const duplicates = this._duplicates;
+      const guard = this._duplicates;
       // Only a callback with a code can be a duplicate: the start of a login skips the hashing.
-      const session = code === undefined || !duplicates ? undefined : sessionTag(req as Request & { sessionID?: unknown });
-      if (code === undefined || !duplicates || session === undefined) return run();
-      const { store, ttlSeconds } = duplicates;
-      const claim: Claim = { store, ttlSeconds, session, key: callbackKey(app.settings.appId, code, firstParam(req, 'state') ?? '') };
-      store.claim(claim.key, JSON.stringify({ status: 'pending', session } satisfies CallbackRecord), ttlSeconds).then(
-        (claimed) => (claimed ? run(claim) : this.replay(claim, (req as { user?: unknown }).user)),
+      const callback = code === undefined ? undefined : guard?.callbackOf(req, app.settings.appId, code, state ?? '');
+      if (!guard || !callback) return run();
+      guard.endIfRecorded(callback, this, req).then(
+        (ended) => ended || run(callback),
         // The store is down: log in without duplicate protection rather than not at all.
         () => run(),
       );
@@ -289,41 +281,6 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
     });
   }
 
-  /**
-   * A duplicate of a callback another request claimed: wait for that request, then end the same
-   * way (same user and info, or the same failure) without a second code exchange.
-   *
-   * Only the session that started the login may replay its outcome. Passport gives a session a
-   * new id when it logs the user in, so a duplicate that arrives after the first succeeded comes
-   * with the new session, already holding that user: it succeeds with the session's own user. Any
-   * other session — someone replaying a leaked callback URL — fails like a forged state.
-   */
-  private replay(claim: Claim, sessionUser: unknown): void {
-    const deadline = Date.now() + (this._duplicates?.waitMs ?? 0);
-    const poll = (): void => {
-      claim.store.get(claim.key).then(
-        (value) => {
-          const record = parseRecord(value);
-          if (record?.status === 'pending' && Date.now() < deadline) {
-            setTimeout(poll, 50);
-            return;
-          }
-          if (record && record.session !== claim.session) {
-            if (record.status === 'success' && sessionUser) return this.success(sessionUser as Express.User, record.info as object);
-            return this.fail({ message: 'Invalid authorization request state.' }, 403);
-          }
-          if (record?.status === 'success') return this.success(record.user as Express.User, record.info as object);
-          if (record?.status === 'fail') return this.fail(record.challenge as object, record.httpStatus);
-          this.fail({ ...DUPLICATE_UNFINISHED }, 401);
-        },
-        () => this.fail({ ...DUPLICATE_UNFINISHED }, 401),
-      ).catch(() => {
-        // The host already answered this request; nothing left to tell it.
-      });
-    };
-    poll();
-  }
-
   /** @internal Another instance of passport-oauth2's own store class, under another session key. */
   private storeWithKey(key: string): OAuth2Strategy.StateStore {
     const StoreClass = this._stateStore.constructor as new (options: { key: string }) => OAuth2Strategy.StateStore;
@@ -346,9 +303,9 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
   }
 
   /** The app that started the login being finished, named by the state it got back. */
-  private appForCallback(req: Request): WeChatApp | undefined {
+  private appForCallback(state: string | undefined): WeChatApp | undefined {
     if (this._apps.length === 1) return this._apps[0];
-    const flow = flowOfState(firstParam(req, 'state'));
+    const flow = flowOfState(state);
     return flow && this._apps.find((candidate) => candidate.settings.flow === flow);
   }
 
@@ -357,54 +314,49 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
    * login learns — the token response — lives in this closure, never on the shared instance,
    * so interleaved logins cannot see each other's users.
    */
-  private beginAttempt(app: WeChatApp, claim?: Claim): this {
+  private beginAttempt(app: WeChatApp, req: Request, callback?: GuardedCallback): this {
     const attempt = Object.create(this) as this;
+    const guard = this._duplicates;
     let token: WeChatTokenResponse | undefined;
-    // With a claim, the outcome is stored before it is sent, so a duplicate can end the same way.
-    const finish = (record: CallbackRecord, end: () => void): void => {
-      if (!claim) return end();
-      let value: string;
-      try {
-        value = JSON.stringify(record);
-      } catch {
-        value = JSON.stringify({ status: 'error', session: claim.session } satisfies CallbackRecord);
-      }
-      const settleEnd = () => {
-        try {
-          end();
-        } catch {
-          // The host already answered this request (e.g. headers sent); nothing left to tell it.
-        }
-      };
-      claim.store.set(claim.key, value, claim.ttlSeconds).then(settleEnd, settleEnd);
-    };
+    // A login that claimed its callback records how it ended before saying so, for its duplicates.
+    const finish = (outcome: CallbackOutcome, end: () => void): void =>
+      guard && callback ? guard.finish(callback, outcome, end, req) : end();
     const fail = (challenge: object, status?: number): void =>
-      finish({ status: 'fail', session: claim?.session ?? '', challenge, httpStatus: status }, () => this.fail(challenge, status));
+      finish({ status: 'fail', challenge, httpStatus: status }, () => this.fail(challenge, status));
     const report = (error: unknown): void => {
       try {
-        this.endWithError(error, fail, (cause) => finish({ status: 'error', session: claim?.session ?? '' }, () => this.error(cause)));
+        this.endWithError(error, fail, (cause) => finish({ status: 'error' }, () => this.error(cause)));
       } catch {
         // The host already answered this request (e.g. headers sent); nothing left to tell it.
       }
     };
     const oauth2 = Object.create(app.oauth2) as WeChatOAuth2Adapter;
-    oauth2.getOAuthAccessToken = (code, _params, callback) => {
+    // passport-oauth2 asks for the token only once the state verified: the moment to claim the callback.
+    oauth2.getOAuthAccessToken = (code, _params, done) => {
+      const exchange = (): void =>
+        settle(
+          app.client.exchangeCode(code),
+          (response) => {
+            if (Number(response.is_snapshotuser) === 1) return fail({ ...SNAPSHOT_USER }, 401);
+            token = response;
+            done(null, response.access_token, response.refresh_token, response);
+          },
+          (error) => done(error),
+          report,
+        );
+      if (!guard || !callback) return exchange();
       settle(
-        app.client.exchangeCode(code),
-        (response) => {
-          if (Number(response.is_snapshotuser) === 1) return fail({ ...SNAPSHOT_USER }, 401);
-          token = response;
-          callback(null, response.access_token, response.refresh_token, response);
-        },
-        (error) => callback(error),
+        guard.claim(callback),
+        (claimed) => (claimed ? exchange() : guard.replay(callback, this, req)),
+        // The store is down: exchange without duplicate protection rather than not at all.
+        () => exchange(),
         report,
       );
     };
     Object.assign(attempt, {
       _oauth2: oauth2,
       _stateStore: app.stateStore,
-      success: (user: Express.User, info?: object) =>
-        finish({ status: 'success', session: claim?.session ?? '', user, info }, () => this.success(user, info)),
+      success: (user: Express.User, info?: object) => finish({ status: 'success', user, info }, () => this.success(user, info)),
       fail,
       error: report,
       redirect: (location: string, status?: number) => {
@@ -507,41 +459,70 @@ function grantFor(client: WeChatClient): WeChatOAuth2Adapter['getOAuthAccessToke
   };
 }
 
-function firstParam(req: Request, name: string): string | undefined {
-  const fromQuery = paramOf(req.query, name);
-  const value = fromQuery ?? paramOf(req.body, name);
-  return value === '' ? undefined : value;
+/**
+ * The code and state of a callback. WeChat sends the user back with a GET, so both come from the
+ * query only; an empty `code=` counts as none. Undefined when absent.
+ */
+function callbackParams(req: Request): { code: string | undefined; state: string | undefined } {
+  const code = queryParam(req, 'code');
+  return { code: code === '' ? undefined : code, state: queryParam(req, 'state') };
 }
 
-function hasParam(req: Request, name: string): boolean {
-  return paramOf(req.query, name) !== undefined;
-}
-
-function paramOf(bag: unknown, name: string): string | undefined {
-  if (typeof bag !== 'object' || bag === null) return undefined;
-  const value: unknown = (bag as Record<string, unknown>)[name];
-  if (value === undefined) return undefined;
+function queryParam(req: Request, name: string): string | undefined {
+  const query: unknown = req.query;
+  if (typeof query !== 'object' || query === null || !Object.hasOwn(query, name)) return undefined;
+  const value: unknown = (query as Record<string, unknown>)[name];
   // `?code=a&code=b` arrives as an array: not something WeChat sends.
   return typeof value === 'string' ? value : '\u0000';
 }
 
 /**
- * Makes a relative callbackURL absolute from the request's own headers. Reads only `headers`,
- * `url` and the socket, so it works on Express, Fastify and Nest alike (passport-oauth2's own
- * resolution touches `req.connection`, which Fastify 5 removed).
+ * The request as passport-oauth2 may see it. passport-oauth2 also reads `code` and `state` from
+ * the body, which would let a body turn a login start into a callback our checks never saw; when
+ * the body holds either, it sees the request through a view without a body (reads and session
+ * writes still reach the real request).
+ */
+function queryOnlyView(req: Request): Request {
+  const body: unknown = req.body;
+  if (typeof body !== 'object' || body === null || !('code' in body || 'state' in body)) return req;
+  return Object.create(req, { body: { value: undefined, enumerable: true } }) as Request;
+}
+
+/**
+ * Makes a relative callbackURL absolute from the request. Reads only `headers`, `url` and the
+ * socket (passport-oauth2's own resolution touches `req.connection`, which Fastify 5 removed).
+ * `X-Forwarded-Proto`/`X-Forwarded-Host` are used only when the strategy says `proxy: true`, or
+ * when the host itself trusts the peer that sent the request: Express's `trust proxy` (a hop
+ * count, subnets or a function, as Express decides it) and Fastify's `trustProxy`.
  */
 export function resolveCallbackURL(req: Request, callbackURL: string | undefined, trustProxy: boolean): string | undefined {
   if (callbackURL === undefined || /^[a-z][a-z0-9+.-]*:/i.test(callbackURL)) return callbackURL;
-  const headers = req.headers ?? {};
-  const appTrustsProxy = typeof req.app?.get === 'function' && Boolean(req.app.get('trust proxy'));
-  const trust = trustProxy || appTrustsProxy;
-  const encrypted = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
-  const proto = (trust && firstHeaderValue(headers['x-forwarded-proto'])) || (encrypted ? 'https' : 'http');
-  const host = (trust && firstHeaderValue(headers['x-forwarded-host'])) || firstHeaderValue(headers.host);
+  const { proto, host } = requestOrigin(req, trustProxy);
   if (!host) {
     throw new WeChatOptionsError('A relative callbackURL needs a Host header to resolve; configure an absolute callbackURL.');
   }
   return new URL(callbackURL, `${proto}://${host}${req.url ?? '/'}`).toString();
+}
+
+/** The scheme and host the browser used, as far as the request and its host's trust settings tell. */
+function requestOrigin(req: Request, trustProxy: boolean): { proto: string; host: string | undefined } {
+  const headers = req.headers ?? {};
+  const socket = req.socket as { encrypted?: boolean; remoteAddress?: string } | undefined;
+  const direct = { proto: socket?.encrypted === true ? 'https' : 'http', host: firstHeaderValue(headers.host) };
+  const forwarded = () => ({
+    proto: firstHeaderValue(headers['x-forwarded-proto']) ?? direct.proto,
+    host: firstHeaderValue(headers['x-forwarded-host']) ?? direct.host,
+  });
+  if (trustProxy) return forwarded();
+  // Express 4 and 5 compile `trust proxy` into this function of the peer's address and hop.
+  const trusts: unknown = typeof req.app?.get === 'function' ? req.app.get('trust proxy fn') : undefined;
+  if (typeof trusts === 'function') return (trusts as (address: string | undefined, hop: number) => boolean)(socket?.remoteAddress, 0) ? forwarded() : direct;
+  // A Fastify request knows its own trustProxy decision.
+  const fastify = req as unknown as { raw?: unknown; protocol?: unknown; host?: unknown };
+  if (fastify.raw !== undefined && typeof fastify.protocol === 'string' && typeof fastify.host === 'string') {
+    return { proto: fastify.protocol, host: fastify.host || direct.host };
+  }
+  return direct;
 }
 
 function firstHeaderValue(value: string | string[] | undefined): string | undefined {

@@ -3,6 +3,8 @@
  * did (same user, success) instead of failing on a used code — and must never let another
  * browser ride on someone's login.
  */
+import express from 'express';
+import session from 'express-session';
 import { Passport } from 'passport';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -162,5 +164,123 @@ describe('MemoryCallbackStore', () => {
       callbackKey('wx1', 'code', 'state2'),
     ]);
     expect(keys.size).toBe(4);
+  });
+});
+
+/**
+ * An app whose callback answers what Passport handed it, so a test sees what a replay would leak:
+ * the user and `req.authInfo` (verify's info, and with `store: true` the app state). Failures answer
+ * their status with the failure info.
+ */
+function authInfoApp(extra: Partial<WeChatStrategyOptions> = {}) {
+  const passport = new Passport();
+  passport.use(
+    new WeChatStrategy(
+      { ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid), callbackURL: 'http://localhost:3000/auth/wechat/callback', ...extra } as WeChatStrategyOptions,
+      (_accessToken, _refreshToken, profile, done) =>
+        done(null, { id: profile.id, name: profile.displayName }, { message: `private note for ${profile.displayName}` }),
+    ),
+  );
+  passport.serializeUser((user, done) => done(null, JSON.stringify(user)));
+  passport.deserializeUser((json: string, done) => done(null, JSON.parse(json) as Express.User));
+  const app = express();
+  app.use(session({ secret: 'test', resave: false, saveUninitialized: false }));
+  app.use(passport.session());
+  // App state travels as an object (a string state would be sent to WeChat as is).
+  const appState = (req: express.Request) => (req.query.returnTo ? ({ returnTo: req.query.returnTo } as unknown as string) : undefined);
+  app.get('/auth/wechat', (req, res, next) => passport.authenticate('wechat', { state: appState(req) })(req, res, next));
+  app.get('/auth/wechat/callback', (req, res, next) => {
+    passport.authenticate('wechat', (error: unknown, user: Express.User | false, info: unknown, status: unknown) => {
+      if (error) return next(error);
+      if (!user) return res.status(typeof status === 'number' ? status : 401).json({ failed: info ?? null });
+      req.logIn(user, (loginError) => (loginError ? next(loginError) : res.json({ user, info })));
+    })(req, res, next);
+  });
+  app.get('/me', (req, res) => res.json({ user: req.user ?? null }));
+  return app;
+}
+
+describe('attacks on duplicate handling', () => {
+  it("never hands another logged-in browser the victim's info when it replays the victim's callback", async () => {
+    const app = authInfoApp({ store: true });
+    const alice = request.agent(app);
+    const mallory = request.agent(app);
+    await mallory.get(await loginOnEmulator(emulator, mallory, { user: 'bob' })).expect(200);
+    const alicePath = await loginOnEmulator(emulator, alice, { user: 'alice' }, '/auth/wechat?returnTo=alicesCart');
+    const alices = await alice.get(alicePath).expect(200);
+    expect(alices.body.info).toMatchObject({ message: 'private note for Alice 🐼', state: { returnTo: 'alicesCart' } });
+
+    const replayed = await mallory.get(alicePath);
+    expect(replayed.status).toBe(403);
+    expect(JSON.stringify(replayed.body)).not.toMatch(/Alice|alicesCart/);
+    expect((await mallory.get('/me')).body.user.name).toBe('Bob');
+    expect(tokenCalls()).toBe(2);
+  });
+
+  it('still replays to the browser that logged in, under the session id Passport gave it', async () => {
+    const app = authInfoApp();
+    const alice = request.agent(app);
+    const path = await loginOnEmulator(emulator, alice, { user: 'alice' });
+    const first = await alice.get(path).expect(200);
+    const reload = await alice.get(path).expect(200); // the cookie now names the regenerated session
+    expect(reload.body).toEqual(first.body);
+    expect(tokenCalls()).toBe(1);
+  });
+
+  it("does not let a cookieless request of a leaked callback spoil the owner's login", async () => {
+    const app = authInfoApp();
+    const alice = request.agent(app);
+    const path = await loginOnEmulator(emulator, alice, { user: 'alice' });
+    await request(app).get(path).expect(403);
+    const owner = await alice.get(path).expect(200);
+    expect(owner.body.user.name).toBe('Alice 🐼');
+    expect(tokenCalls()).toBe(1);
+  });
+
+  it("does not let another browser's request of a leaked callback spoil the owner's login", async () => {
+    const app = authInfoApp();
+    const alice = request.agent(app);
+    const mallory = request.agent(app);
+    await mallory.get('/auth/wechat').expect(302); // a session of her own, with a state of her own
+    const path = await loginOnEmulator(emulator, alice, { user: 'alice' });
+    await mallory.get(path).expect(403);
+    await alice.get(path).expect(200);
+    expect(tokenCalls()).toBe(1);
+  });
+
+  it('refuses another browser at once while the first request is still exchanging the code', async () => {
+    const app = authInfoApp();
+    const alice = request.agent(app);
+    const mallory = request.agent(app);
+    await mallory.get('/auth/wechat').expect(302);
+    const path = await loginOnEmulator(emulator, alice, { user: 'alice' });
+    emulator.setLatency({ minMs: 200, maxMs: 200 });
+    const owner = alice.get(path).then((res) => res);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // Alice's request has claimed the callback
+    const replayed = await mallory.get(path);
+    expect(replayed.status).toBe(403);
+    expect((await owner).status).toBe(200);
+    expect(tokenCalls()).toBe(1);
+  });
+
+  it('ends a duplicate that waits longer than waitMs with WECHAT_DUPLICATE_CALLBACK, then the first still succeeds', async () => {
+    const app = authInfoApp({ duplicateCallbacks: { waitMs: 100 } });
+    const alice = request.agent(app);
+    const path = await loginOnEmulator(emulator, alice, { user: 'alice' });
+    emulator.setLatency({ minMs: 600, maxMs: 600 });
+    const [first, second] = await Promise.all([alice.get(path), alice.get(path)]);
+    const byStatus = [first, second].sort((a, b) => a.status - b.status);
+    expect(byStatus.map((res) => res.status)).toEqual([200, 401]);
+    expect(byStatus[1]?.body.failed).toMatchObject({ code: 'WECHAT_DUPLICATE_CALLBACK' });
+    expect(tokenCalls()).toBe(1);
+  });
+});
+
+describe('MemoryCallbackStore under concurrency', () => {
+  it('lets exactly one of many simultaneous claims of a key win', async () => {
+    const store = new MemoryCallbackStore();
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => store.claim('k', `v${i}`, 60)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await store.get('k')).toBe(`v${results.indexOf(true)}`);
   });
 });

@@ -23,6 +23,10 @@ afterEach(async () => {
 afterAll(() => emulator.close());
 
 async function agentFor(strategy: { callbackURL?: string; proxy?: boolean } = {}) {
+  return request.agent(await serverFor(strategy));
+}
+
+async function serverFor(strategy: { callbackURL?: string; proxy?: boolean } = {}) {
   const app = await buildApp({
     strategy: {
       ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid),
@@ -33,7 +37,7 @@ async function agentFor(strategy: { callbackURL?: string; proxy?: boolean } = {}
   });
   apps.push(app);
   await app.ready();
-  return request.agent(app.server);
+  return app.server;
 }
 
 /** Starts a login and lets the emulated user confirm or decline; returns the callback's path and query. */
@@ -87,6 +91,24 @@ describe('the Fastify example, logging in through the WeChat emulator', () => {
     const callback = new URL(outcome.location);
     await agent.get(callback.pathname + callback.search).set('Host', 'localhost:3000').expect(302).expect('location', '/me');
     expect((await agent.get('/me')).body.user.name).toBe('Bob');
+  });
+
+  it('ends a reload of the callback after the login as the login did, with one code exchange', async () => {
+    const agent = await agentFor();
+    const callback = await wechatLogin(agent, { user: 'alice' });
+    await agent.get(callback).expect(302).expect('location', '/me');
+    await agent.get(callback).expect(302).expect('location', '/me'); // @fastify/passport regenerated the session
+    expect(emulator.calls.filter((call) => call.endpoint === 'access_token')).toHaveLength(1);
+  });
+
+  it("refuses another browser's replay of the callback, even one logged in itself", async () => {
+    const server = await serverFor();
+    const [alice, bob] = [request.agent(server), request.agent(server)];
+    const callback = await wechatLogin(alice, { user: 'alice' });
+    await alice.get(callback).expect(302).expect('location', '/me');
+    await bob.get(await wechatLogin(bob, { user: 'bob' })).expect(302).expect('location', '/me');
+    await bob.get(callback).expect(302).expect('location', '/login/failed');
+    expect((await bob.get('/me')).body.user.name).toBe('Bob');
   });
 
   it('ignores X-Forwarded-* for a relative callbackURL unless proxy: true', async () => {

@@ -4,6 +4,7 @@
  * Express app with supertest; the local WeChat emulator plays WeChat, its phone and its users.
  * No browser, no network, no nock.
  */
+import { randomBytes } from 'node:crypto';
 import express, { type ErrorRequestHandler } from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
@@ -217,6 +218,52 @@ describe('finishing the Official Account login', () => {
     const handle = (new URL(otherCallback, 'http://x').searchParams.get('state') ?? '').slice(1);
     await other.get(otherCallback.replace(/state=w\w+/, `state=o${handle}`)).expect(403);
     expect(emulator.calls).toEqual([]);
+  });
+
+  describe('with a custom state store both flows share', () => {
+    /** A state store without sessions, as apps bring their own: single-use handles in one set. */
+    function sharedStateStore() {
+      const handles = new Set<string>();
+      return {
+        store(_req: unknown, _meta: unknown, callback: (err: Error | null, handle?: string) => void) {
+          const handle = randomBytes(12).toString('hex');
+          handles.add(handle);
+          callback(null, handle);
+        },
+        verify(_req: unknown, handle: string, callback: (err: Error | null, ok: boolean, info?: unknown) => void) {
+          const known = handles.delete(handle);
+          callback(null, known, known ? undefined : { message: 'Unknown state.' });
+        },
+      };
+    }
+    const withSharedStore = () => buildApp({ ...bothApps(), store: sharedStateStore() as unknown as WeChatStrategyOptions['store'] });
+
+    it('logs in through both flows', async () => {
+      const app = withSharedStore();
+      expect((await logIn(request.agent(app), UA.chrome)).openid).toBe(emulator.openidFor(WEB.appid, 'alice'));
+      expect((await logIn(request.agent(app), UA.iosWeChat)).openid).toBe(emulator.openidFor(OA.appid, 'alice'));
+    });
+
+    it("refuses a state whose flow letter was swapped (403), and never sends the code to the other app", async () => {
+      for (const [ua, from, to] of [[UA.iosWeChat, 'o', 'w'], [UA.chrome, 'w', 'o']] as const) {
+        const agent = request.agent(withSharedStore());
+        const callback = confirmAs(await startLogin(agent, ua));
+        const swapped = callback.replace(`state=${from}`, `state=${to}`);
+        expect(swapped).not.toBe(callback);
+        await agent.get(swapped).expect(403);
+        expect(emulator.calls).toEqual([]);
+      }
+    });
+
+    it('refuses a state with a forged or garbled tag without calling WeChat', async () => {
+      const agent = request.agent(withSharedStore());
+      const callback = confirmAs(await startLogin(agent, UA.chrome));
+      const state = stateOf(`http://x${callback}`);
+      for (const forged of [`${state.slice(0, -1)}${state.endsWith('0') ? '1' : '0'}`, `${state.slice(0, -2)}é`, 'w', state.slice(0, 17)]) {
+        await agent.get(callback.replace(`state=${state}`, `state=${encodeURIComponent(forged)}`)).expect(403);
+      }
+      expect(emulator.calls).toEqual([]);
+    });
   });
 
   it('refuses a website code sent to a callback whose state says official-account, and logs no one in', async () => {

@@ -22,6 +22,8 @@ export interface AppOptions {
   sessionSecret: string;
   /** Served over https: Secure cookies. Plain http on localhost needs `false`. */
   secureCookie?: boolean;
+  /** Fastify's `trustProxy`: which peers may set X-Forwarded-Proto/Host. Behind your proxy only. */
+  trustProxy?: boolean | string | string[];
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -34,7 +36,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   passport.registerUserSerializer(async (user: PassportUser) => JSON.stringify(user));
   passport.registerUserDeserializer(async (json: string) => JSON.parse(json) as PassportUser);
 
-  const app = Fastify();
+  const app = Fastify({ trustProxy: options.trustProxy ?? false });
   await app.register(fastifyCookie);
   // The session keeps the state nonce between the redirect to WeChat and the callback.
   // @fastify/session sends Secure cookies by default, which a browser drops on http://localhost.

@@ -1,0 +1,172 @@
+/**
+ * The duplicate-callback protocol. WeChat sometimes delivers the same callback twice (a double
+ * redirect, a reload in WeChat's browser); a second code exchange would fail with 40163 although
+ * the first logged the user in (docs/production.md, "Duplicate callbacks"). So:
+ *
+ * 1. a callback is claimed only once its state verified, so a request that cannot prove it owns
+ *    the login (a leaked URL, another browser) never blocks the owner;
+ * 2. the request that claimed it records its outcome before sending it;
+ * 3. a duplicate ends as the first did, but only for a session that owns the login: the one that
+ *    claimed it, or the one Passport gave that browser when it logged the user in. Any other
+ *    session fails like a forged state and learns nothing of the record.
+ */
+import type { Request } from 'express';
+import { callbackKey, parseRecord, sessionTag, type CallbackRecord, type WeChatCallbackStore } from './duplicates.js';
+
+/** @internal The Passport actions a duplicate is ended with. */
+export interface PassportActions {
+  success(user: Express.User, info?: object): void;
+  fail(challenge: object, status?: number): void;
+}
+
+/** @internal One callback as the request finishing it sees it. */
+export interface GuardedCallback {
+  key: string;
+  /** Hash of this request's session id. */
+  session: string;
+  /** Whether this request claimed the callback (and so records its outcome). */
+  claimed: boolean;
+}
+
+/** @internal How a claimed login ended, as recorded for its duplicates. */
+export type CallbackOutcome =
+  | { status: 'success'; user: unknown; info: unknown }
+  | { status: 'fail'; challenge: unknown; httpStatus: number | undefined }
+  | { status: 'error' };
+
+const FORGED_STATE = 'Invalid authorization request state.';
+const DUPLICATE_UNFINISHED = {
+  code: 'WECHAT_DUPLICATE_CALLBACK',
+  message: 'This WeChat login was already being completed by another request, which did not succeed. Please log in again.',
+} as const;
+const POLL_MS = 50;
+
+/** @internal Duplicate-callback handling of one strategy, over its store. */
+export class DuplicateCallbackGuard {
+  readonly store: WeChatCallbackStore;
+  readonly ttlSeconds: number;
+  readonly waitMs: number;
+
+  constructor(store: WeChatCallbackStore, ttlSeconds: number, waitMs: number) {
+    this.store = store;
+    this.ttlSeconds = ttlSeconds;
+    this.waitMs = waitMs;
+  }
+
+  /**
+   * The callback a request finishes; undefined when the host exposes no session id, since a
+   * duplicate could then not be told from someone else replaying the URL (the guard stays out).
+   */
+  callbackOf(req: Request, appId: string, code: string, state: string): GuardedCallback | undefined {
+    const session = sessionTag(req as Request & { sessionID?: unknown });
+    return session === undefined ? undefined : { key: callbackKey(appId, code, state), session, claimed: false };
+  }
+
+  /**
+   * Ends the request from the record when the callback was seen before, and resolves `true`;
+   * resolves `false` for a first delivery, which must verify its state and then {@link claim}.
+   * Rejects when the store cannot be read.
+   */
+  async endIfRecorded(callback: GuardedCallback, actions: PassportActions, req: Request): Promise<boolean> {
+    const value = await this.store.get(callback.key);
+    if (value === null || value === undefined) return false;
+    this.replay(callback, actions, req, value);
+    return true;
+  }
+
+  /** Claims a callback whose state verified; resolves whether this request now owns the exchange. */
+  async claim(callback: GuardedCallback): Promise<boolean> {
+    const pending: CallbackRecord = { status: 'pending', sessions: [callback.session] };
+    callback.claimed = await this.store.claim(callback.key, JSON.stringify(pending), this.ttlSeconds);
+    return callback.claimed;
+  }
+
+  /**
+   * Records how a claimed login ended, then ends it with `end`. A request that did not claim the
+   * callback (its state failed, or the store was down) records nothing: it must not speak for the
+   * login's owner.
+   */
+  finish(callback: GuardedCallback, outcome: CallbackOutcome, end: () => void, req: Request): void {
+    if (!callback.claimed) return end();
+    const value = serialize({ ...outcome, sessions: [callback.session] });
+    const ended = (): void => {
+      try {
+        end();
+      } catch {
+        // The host already answered this request (e.g. headers sent); nothing left to tell it.
+      }
+      if (outcome.status === 'success') this.rememberSessionAfterLogin(callback, req);
+    };
+    this.store.set(callback.key, value, this.ttlSeconds).then(ended, ended);
+  }
+
+  /**
+   * Ends a duplicate as the first request ended: waits (up to `waitMs`) while it is pending, then
+   * replays its success or failure. `first` is a value already read from the store.
+   */
+  replay(callback: GuardedCallback, actions: PassportActions, req: Request, first?: string | null): void {
+    const deadline = Date.now() + this.waitMs;
+    const decide = (value: string | null | undefined): void => {
+      const record = parseRecord(value);
+      if (record && !record.sessions.includes(callback.session)) return actions.fail({ message: FORGED_STATE }, 403);
+      if (record?.status === 'pending' && Date.now() < deadline) {
+        setTimeout(poll, POLL_MS);
+        return;
+      }
+      if (record?.status === 'success') {
+        actions.success(record.user as Express.User, record.info as object);
+        this.rememberSessionAfterLogin(callback, req);
+        return;
+      }
+      if (record?.status === 'fail') return actions.fail(record.challenge as object, record.httpStatus);
+      actions.fail({ ...DUPLICATE_UNFINISHED }, 401);
+    };
+    const poll = (): void => {
+      this.store
+        .get(callback.key)
+        .then(decide, () => actions.fail({ ...DUPLICATE_UNFINISHED }, 401))
+        .catch(() => {
+          // The host already answered this request; nothing left to tell it.
+        });
+    };
+    if (first === undefined) return poll();
+    try {
+      decide(first);
+    } catch {
+      // The host already answered this request; nothing left to tell it.
+    }
+  }
+
+  /**
+   * Passport gives the session a new id when it logs the user in (session fixation defence); the
+   * browser's next duplicate (a reload) comes with that id. Once the response is out — the session
+   * regenerated and saved — the new id joins the record's owners.
+   */
+  private rememberSessionAfterLogin(callback: GuardedCallback, req: Request): void {
+    const raw = ((req as { raw?: unknown }).raw ?? req) as Partial<Pick<Request, 'once'>>;
+    if (typeof raw.once !== 'function') return;
+    raw.once('close', () => {
+      const now = sessionTag(req as Request & { sessionID?: unknown });
+      if (now === undefined || now === callback.session) return;
+      this.store
+        .get(callback.key)
+        .then((value) => {
+          const record = parseRecord(value);
+          if (!record || record.status !== 'success' || record.sessions.includes(now)) return;
+          return this.store.set(callback.key, serialize({ ...record, sessions: [...record.sessions, now] }), this.ttlSeconds);
+        })
+        .catch(() => {
+          // Without the new id a reload fails like a forged state; the user is logged in anyway.
+        });
+    });
+  }
+}
+
+function serialize(record: CallbackRecord): string {
+  try {
+    return JSON.stringify(record);
+  } catch {
+    // A user object JSON cannot hold (a cycle, a BigInt): its duplicates fail, the login stands.
+    return JSON.stringify({ status: 'error', sessions: record.sessions } satisfies CallbackRecord);
+  }
+}
