@@ -26,6 +26,8 @@ export interface GuardedCallback {
   session: string;
   /** Whether this request claimed the callback (and so records its outcome). */
   claimed: boolean;
+  /** When a claim made now expires (ms since the epoch). */
+  expiresAt: number;
 }
 
 /** @internal How a claimed login ended, as recorded for its duplicates. */
@@ -59,7 +61,8 @@ export class DuplicateCallbackGuard {
    */
   callbackOf(req: Request, appId: string, code: string, state: string): GuardedCallback | undefined {
     const session = sessionTag(req as Request & { sessionID?: unknown });
-    return session === undefined ? undefined : { key: callbackKey(appId, code, state), session, claimed: false };
+    if (session === undefined) return undefined;
+    return { key: callbackKey(appId, code, state), session, claimed: false, expiresAt: Date.now() + this.ttlSeconds * 1000 };
   }
 
   /**
@@ -76,7 +79,7 @@ export class DuplicateCallbackGuard {
 
   /** Claims a callback whose state verified; resolves whether this request now owns the exchange. */
   async claim(callback: GuardedCallback): Promise<boolean> {
-    const pending: CallbackRecord = { status: 'pending', sessions: [callback.session] };
+    const pending: CallbackRecord = { status: 'pending', sessions: [callback.session], expiresAt: callback.expiresAt };
     callback.claimed = await this.store.claim(callback.key, JSON.stringify(pending), this.ttlSeconds);
     return callback.claimed;
   }
@@ -88,7 +91,7 @@ export class DuplicateCallbackGuard {
    */
   finish(callback: GuardedCallback, outcome: CallbackOutcome, end: () => void, req: Request): void {
     if (!callback.claimed) return end();
-    const value = serialize({ ...outcome, sessions: [callback.session] });
+    const value = serialize({ ...outcome, sessions: [callback.session], expiresAt: callback.expiresAt });
     const ended = (): void => {
       try {
         end();
@@ -97,7 +100,9 @@ export class DuplicateCallbackGuard {
       }
       if (outcome.status === 'success') this.rememberSessionAfterLogin(callback, req);
     };
-    this.store.set(callback.key, value, this.ttlSeconds).then(ended, ended);
+    const ttlSeconds = secondsUntil(callback.expiresAt);
+    if (ttlSeconds <= 0) return ended(); // the claim already expired: nothing left to answer duplicates
+    this.store.set(callback.key, value, ttlSeconds).then(ended, ended);
   }
 
   /**
@@ -153,7 +158,10 @@ export class DuplicateCallbackGuard {
         .then((value) => {
           const record = parseRecord(value);
           if (!record || record.status !== 'success' || record.sessions.includes(now)) return;
-          return this.store.set(callback.key, serialize({ ...record, sessions: [...record.sessions, now] }), this.ttlSeconds);
+          // The record keeps the expiry of its claim: reloads never extend its life.
+          const ttlSeconds = record.expiresAt === undefined ? this.ttlSeconds : secondsUntil(record.expiresAt);
+          if (ttlSeconds <= 0) return;
+          return this.store.set(callback.key, serialize({ ...record, sessions: [...record.sessions, now] }), ttlSeconds);
         })
         .catch(() => {
           // Without the new id a reload fails like a forged state; the user is logged in anyway.
@@ -162,11 +170,17 @@ export class DuplicateCallbackGuard {
   }
 }
 
+// Whole seconds, as stores take them (Redis EX); at least 1 while the claim lives.
+function secondsUntil(expiresAt: number): number {
+  const ms = expiresAt - Date.now();
+  return ms <= 0 ? 0 : Math.max(1, Math.ceil(ms / 1000));
+}
+
 function serialize(record: CallbackRecord): string {
   try {
     return JSON.stringify(record);
   } catch {
     // A user object JSON cannot hold (a cycle, a BigInt): its duplicates fail, the login stands.
-    return JSON.stringify({ status: 'error', sessions: record.sessions } satisfies CallbackRecord);
+    return JSON.stringify({ status: 'error', sessions: record.sessions, expiresAt: record.expiresAt } satisfies CallbackRecord);
   }
 }

@@ -33,7 +33,7 @@ export interface WeChatDuplicateCallbackOptions {
  * the login: the one that claimed it, then each session Passport gave the browser when it logged
  * the user in. No other session learns anything from the record.
  */
-export type CallbackRecord = { sessions: string[] } & (
+export type CallbackRecord = { sessions: string[]; /** When the claim expires (ms since the epoch): updates keep it. */ expiresAt?: number } & (
   | { status: 'pending' }
   | { status: 'success'; user: unknown; info: unknown }
   | { status: 'fail'; challenge: unknown; httpStatus: number | undefined }

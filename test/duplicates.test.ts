@@ -7,7 +7,7 @@ import express from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryCallbackStore, WeChatStrategy, callbackKey, type WeChatCallbackStore, type WeChatStrategyOptions } from '../lib/index.js';
 import { DEMO_WEBSITE_APP, WeChatEmulator } from '../lib/testing/index.js';
 import { loginOnEmulator, type Agent } from './helpers/emulator-login.js';
@@ -282,5 +282,26 @@ describe('MemoryCallbackStore under concurrency', () => {
     const results = await Promise.all(Array.from({ length: 5 }, (_, i) => store.claim('k', `v${i}`, 60)));
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await store.get('k')).toBe(`v${results.indexOf(true)}`);
+  });
+});
+
+describe('how long a callback is remembered', () => {
+  it('keeps the expiry of the claim when a reload after the login adds the new session', async () => {
+    const writes: Array<{ ttl: number; expiresAt: unknown }> = [];
+    const memory = new MemoryCallbackStore();
+    const record = (value: string, ttl: number) => writes.push({ ttl, expiresAt: (JSON.parse(value) as { expiresAt?: unknown }).expiresAt });
+    const recording: WeChatCallbackStore = {
+      claim: (key, value, ttl) => (record(value, ttl), memory.claim(key, value, ttl)),
+      set: (key, value, ttl) => (record(value, ttl), memory.set(key, value, ttl)),
+      get: (key) => memory.get(key),
+    };
+    const alice = request.agent(authInfoApp({ duplicateCallbacks: { store: recording, ttlSeconds: 30 } }));
+    const path = await loginOnEmulator(emulator, alice, { user: 'alice' });
+    await alice.get(path).expect(200);
+    await alice.get(path).expect(200);
+    await vi.waitFor(() => expect(writes.length).toBeGreaterThanOrEqual(4)); // claim, outcome, two new sessions
+    expect(writes[0]?.ttl).toBe(30);
+    expect(new Set(writes.map((write) => write.expiresAt)).size).toBe(1);
+    for (const write of writes) expect(write.ttl).toBeLessThanOrEqual(30);
   });
 });
