@@ -72,8 +72,9 @@ export function prefixedStore(inner: OAuth2Strategy.StateStore, binding: FlowBin
       }
     },
     verify(req, providedState, meta, callback) {
+      // One app: the state goes to the store as it came (absent too, with state: false).
       const handle = binding ? boundHandle(binding, providedState) : providedState;
-      if (handle === undefined) return callback(null, false, { message: 'Invalid authorization request state.' });
+      if (binding && handle === undefined) return callback(null, false, { message: 'Invalid authorization request state.' });
       if (store.verify.length === 4) return store.verify(req, handle, meta, callback);
       return store.verify(req, handle, callback);
     },
