@@ -3,7 +3,6 @@
  * imports undici. Every call is a GET with a deadline, a response size cap and no redirects; every
  * answer is parsed as JSON whatever its Content-Type, and `{errcode, errmsg}` becomes a typed error.
  */
-import { inspect } from 'node:util';
 import { Agent, request, type Dispatcher } from 'undici';
 import {
   WeChatError,
@@ -12,6 +11,7 @@ import {
   errorFromErrcode,
   type WeChatEndpoint,
 } from './errors.js';
+import { parseJSONWithoutProto } from './json.js';
 
 export type { Dispatcher } from 'undici';
 
@@ -271,14 +271,16 @@ function unexpectedStatus(call: Call, status: number): WeChatResponseError {
 }
 
 function requestFailure(call: Call, error: unknown, signal: AbortSignal): WeChatRequestError {
-  const cause = redactError(error, call.secrets);
+  const cause = safeCause(error, call.secrets);
   if (signal.aborted) {
     return new WeChatRequestError(`WeChat ${call.endpoint} did not answer within the timeout.`, {
       code: 'WECHAT_TIMEOUT',
       cause,
     });
   }
-  const reason = cause instanceof Error ? `: ${cause.message}` : '';
+  // Node's connect errors (an AggregateError per address tried) have an empty message but a code.
+  const said = cause.message !== '' ? cause.message : cause.code;
+  const reason = said === undefined ? '' : `: ${said}`;
   return new WeChatRequestError(`Could not reach WeChat ${call.endpoint}${reason}`, {
     code: 'WECHAT_NETWORK_ERROR',
     cause,
@@ -299,7 +301,7 @@ export function parseWeChatJSON(raw: string, endpoint: WeChatEndpoint, secrets: 
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJSONWithoutProto(text);
   } catch {
     throw new WeChatResponseError(`WeChat ${endpoint} answered with a body that is not JSON.`, {
       code: 'WECHAT_MALFORMED_RESPONSE',
@@ -310,7 +312,7 @@ export function parseWeChatJSON(raw: string, endpoint: WeChatEndpoint, secrets: 
       code: 'WECHAT_MALFORMED_RESPONSE',
     });
   }
-  const errcode = toErrcode(json.errcode);
+  const errcode = errcodeOf(json, endpoint);
   if (errcode !== undefined && errcode !== 0) {
     const errmsg = typeof json.errmsg === 'string' ? redact(json.errmsg, secrets) : '';
     throw errorFromErrcode(endpoint, errcode, errmsg);
@@ -318,7 +320,10 @@ export function parseWeChatJSON(raw: string, endpoint: WeChatEndpoint, secrets: 
   return json;
 }
 
-/** Checks that a token answer has what a login needs. Pure; exported for tests. */
+/**
+ * Checks that a token answer has what a login needs. Pure; exported for tests. Takes what
+ * {@link parseWeChatJSON} returns, which holds no `__proto__` key for the spread below to copy.
+ */
 export function parseTokenResponse(json: Record<string, unknown>, endpoint: WeChatEndpoint): WeChatTokenResponse {
   const missing = (['access_token', 'openid'] as const).filter((key) => !isNonEmptyString(json[key]));
   if (missing.length > 0) {
@@ -365,10 +370,28 @@ function sessionKeyIn(raw: string): string[] {
   }
 }
 
-function toErrcode(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) return Number(value);
-  return undefined;
+// The decimal text of a whole number, optionally signed (checked after trimming).
+const ERRCODE_TEXT = /^[+-]?\d+$/;
+
+/**
+ * WeChat's errcode: undefined when the answer has none (a success), else a finite whole number.
+ * Anything else (`1e400` parsed as Infinity, `40029.5`, `"0x9C9D"`, `[40029]`, `null`, `true`)
+ * is not WeChat: read as "no errcode" it would let a failed call pass as a login.
+ */
+function errcodeOf(json: Record<string, unknown>, endpoint: WeChatEndpoint): number | undefined {
+  if (!Object.hasOwn(json, 'errcode')) return undefined;
+  const errcode = numberOf(json.errcode);
+  // Number.isInteger is false for NaN and ±Infinity too (a 400-digit string is Infinity).
+  if (Number.isInteger(errcode)) return errcode;
+  throw new WeChatResponseError(`WeChat ${endpoint} answered with an errcode that is not a whole number.`, {
+    code: 'WECHAT_MALFORMED_RESPONSE',
+  });
+}
+
+function numberOf(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && ERRCODE_TEXT.test(value.trim())) return Number(value.trim());
+  return NaN;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -380,25 +403,89 @@ function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.trim().length > 0;
 }
 
-/** Replaces every secret in a text with `[redacted]`. Pure. */
+/** Replaces every secret in a text, as is or URL-encoded, with `[redacted]`. Pure. */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const secret of secrets) {
-    if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  }
+  for (const form of formsOf(secrets)) out = out.split(form).join('[redacted]');
   return out;
 }
 
-// undici's errors do not carry the request URL today; if one ever holds a secret, the cause
-// becomes a plain copy with the secret redacted (some error properties are read-only).
-function redactError(error: unknown, secrets: readonly string[]): unknown {
-  const shown = inspect(error, { depth: 5, showHidden: true });
-  if (!secrets.some((secret) => secret.length >= 4 && shown.includes(secret))) return error;
-  const original = error instanceof Error ? error : new Error(String(error));
-  const copy = new Error(redact(original.message, secrets));
-  copy.name = original.name;
-  copy.stack = redact(original.stack ?? '', secrets);
-  const code: unknown = Reflect.get(original, 'code');
-  if (typeof code === 'string') Object.assign(copy, { code });
+// Each secret as it may show in a text: as is, as the request URL carries it (URLSearchParams:
+// a space becomes "+") and as encodeURIComponent writes it. Longest first, so that no shorter form
+// is replaced inside a longer one and leaves the rest of it readable. Shorter than 4 characters
+// would match by chance and blank out ordinary text.
+function formsOf(secrets: readonly string[]): string[] {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (secret.length < 4) continue;
+    forms.add(secret);
+    forms.add(encodeURIComponent(secret));
+    forms.add(new URLSearchParams({ s: secret }).toString().slice('s='.length));
+  }
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
+/** How many causes deep a failure is copied; undici nests one or two. */
+const CAUSE_DEPTH = 3;
+/** The longest message kept of a cause, counted after redaction. */
+const MAX_CAUSE_MESSAGE = 500;
+/** The longest name or code kept of a cause. */
+const MAX_CAUSE_LABEL = 100;
+
+/**
+ * A copy of a failure that is safe to hand out: a fresh Error with the name, a string code and the
+ * message of `error` (each redacted, then capped), and the same for its causes down to
+ * CAUSE_DEPTH. Nothing else is copied, on purpose: undici's errors hold raw response bytes
+ * (HTTPParserError's `data`, where a server can echo the request line and its secret), headers or
+ * a body, and no scan of them can be trusted (util.inspect stops at 10,000 characters).
+ */
+function safeCause(error: unknown, secrets: readonly string[], depth = 1): SafeError {
+  const seen = fieldsOf(error);
+  const deeper = depth < CAUSE_DEPTH && seen.cause !== undefined && seen.cause !== null;
+  const copy: SafeError = new Error(
+    capped(redact(seen.message, secrets), MAX_CAUSE_MESSAGE),
+    deeper ? { cause: safeCause(seen.cause, secrets, depth + 1) } : undefined,
+  );
+  copy.name = capped(redact(seen.name, secrets), MAX_CAUSE_LABEL);
+  if (seen.code !== undefined) copy.code = capped(redact(seen.code, secrets), MAX_CAUSE_LABEL);
   return copy;
+}
+
+/** The copy {@link safeCause} makes: an Error, with Node's `code` when the original had a string one. */
+type SafeError = Error & { code?: string };
+
+interface FailureFields {
+  name: string;
+  code: string | undefined;
+  message: string;
+  cause: unknown;
+}
+
+// Reads only the allowed fields, each once and guarded: a thrown value may be anything, a getter
+// may throw. Error-like objects from another realm count as errors.
+function fieldsOf(error: unknown): FailureFields {
+  if (typeof error !== 'object' || error === null) {
+    return { name: 'Error', code: undefined, message: String(error), cause: undefined };
+  }
+  const name = read(error, 'name');
+  const code = read(error, 'code');
+  const message = read(error, 'message');
+  return {
+    name: typeof name === 'string' && name !== '' ? name : 'Error',
+    code: typeof code === 'string' ? code : undefined,
+    message: typeof message === 'string' ? message : 'a non-Error value was thrown',
+    cause: read(error, 'cause'),
+  };
+}
+
+function read(object: object, key: string): unknown {
+  try {
+    return Reflect.get(object, key);
+  } catch {
+    return undefined;
+  }
+}
+
+function capped(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit)}…`;
 }

@@ -3,6 +3,7 @@
  * their own handling of WeChat users with fixtures.
  */
 import { WeChatResponseError } from './errors.js';
+import { withoutProtoKeys } from './json.js';
 
 /** The Passport profile this strategy produces. */
 export interface WeChatProfile {
@@ -43,8 +44,9 @@ export interface WeChatIdentity {
 
 /**
  * Turns the JSON of `sns/userinfo` into a {@link WeChatProfile}. Throws a
- * {@link WeChatResponseError} when the JSON holds no usable openid, or one that does not match
- * the token's. A `unionid` known only from the token response is kept.
+ * {@link WeChatResponseError} when the JSON holds no usable openid, or an openid or unionid that
+ * does not match the token's. A `unionid` known only from the token response is kept. `_json`
+ * never holds a `__proto__` key, so apps can merge it into their own objects.
  *
  * @param json - the parsed userinfo body (any value: it is checked, not trusted)
  * @param identity - the token response's openid/unionid, when known
@@ -59,7 +61,8 @@ export function parseProfile(json: unknown, identity?: WeChatIdentity, raw?: str
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new WeChatResponseError('WeChat userinfo is not a JSON object.', { code: 'WECHAT_MALFORMED_RESPONSE' });
   }
-  const info = json as Record<string, unknown>;
+  // NOTE: `_json` is handed to apps, which may merge it: an own `__proto__` key there pollutes.
+  const info = withoutProtoKeys(json as Record<string, unknown>);
   const known = nonEmpty(identity?.openid);
   const openid = nonEmpty(info.openid) ?? known;
   if (openid === undefined || openid === '') {
@@ -71,7 +74,16 @@ export function parseProfile(json: unknown, identity?: WeChatIdentity, raw?: str
       code: 'WECHAT_MALFORMED_RESPONSE',
     });
   }
-  const unionid = nonEmpty(info.unionid) ?? nonEmpty(identity?.unionid);
+  // NOTE: the unionid becomes the user id; one for another person than the token's would log in
+  // the wrong person across every app of the Open Platform account.
+  const knownUnionid = nonEmpty(identity?.unionid);
+  const sentUnionid = nonEmpty(info.unionid);
+  if (knownUnionid !== undefined && sentUnionid !== undefined && knownUnionid !== sentUnionid) {
+    throw new WeChatResponseError('WeChat userinfo is for another unionid than the access token.', {
+      code: 'WECHAT_MALFORMED_RESPONSE',
+    });
+  }
+  const unionid = sentUnionid ?? knownUnionid;
   const profile: WeChatProfile = {
     provider: 'wechat',
     id: unionid ?? openid,

@@ -151,6 +151,39 @@ describe('parseProfile', () => {
     expect(() => parseProfile(json, { openid: OPENID, unionid: UNIONID })).toThrow(WeChatResponseError);
   });
 
+  it('refuses a userinfo answer for another unionid than the token (it would log in the wrong person)', () => {
+    const { json } = fixture('userinfo-documented.json');
+
+    const parse = () => parseProfile({ ...json, unionid: 'oU5Yyt8X-SomebodyElse0000000' }, { openid: OPENID, unionid: UNIONID });
+
+    expect(parse).toThrow(WeChatResponseError);
+    expect(parse).toThrow(
+      expect.objectContaining({ code: 'WECHAT_MALFORMED_RESPONSE', message: 'WeChat userinfo is for another unionid than the access token.' }),
+    );
+  });
+
+  it('accepts the same unionid in both answers, padding aside, and a unionid in only one of them', () => {
+    const { json } = fixture('userinfo-documented.json');
+
+    expect(parseProfile({ ...json, unionid: ` ${UNIONID} ` }, { openid: OPENID, unionid: UNIONID }).id).toBe(UNIONID);
+    expect(parseProfile({ ...json, unionid: '' }, { openid: OPENID, unionid: UNIONID }).id).toBe(UNIONID);
+    expect(parseProfile({ ...json, unionid: UNIONID }, { openid: OPENID, unionid: '' }).id).toBe(UNIONID);
+  });
+
+  it('keeps no __proto__ key in _json, at any depth, and leaves harmless constructor keys alone', () => {
+    const raw = `{"openid":"${OPENID}","__proto__":{"polluted":1},"tags":[{"__proto__":{"polluted":2}}],"constructor":{"prototype":{"polluted":3}}}`;
+    const json = JSON.parse(raw) as Record<string, unknown>;
+    expect(Object.hasOwn(json, '__proto__')).toBe(true);
+
+    const profile = parseProfile(json, { openid: OPENID }, raw);
+
+    expect(Object.hasOwn(profile._json, '__proto__')).toBe(false);
+    expect(Object.hasOwn((profile._json.tags as object[])[0] ?? {}, '__proto__')).toBe(false);
+    expect(Object.hasOwn(profile._json, 'constructor')).toBe(true);
+    expect(profile._raw).toBe(raw);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('uses the token openid when userinfo carries none', () => {
     const { json } = fixture('userinfo-2021.json');
     const { openid: _dropped, ...withoutOpenid } = json;

@@ -12,24 +12,74 @@ export function renderings(value: unknown): Record<string, string> {
     stack: String(error?.stack),
     'String()': String(value),
     'JSON.stringify': JSON.stringify(value) ?? '',
-    'util.inspect': inspect(value, { depth: 10, showHidden: true }),
+    // maxStringLength: by default inspect cuts strings at 10,000 characters, and a secret past that
+    // point would go unseen.
+    'util.inspect': inspect(value, { depth: 10, showHidden: true, maxStringLength: Infinity, maxArrayLength: Infinity }),
   };
 }
 
 /**
+ * Every string reachable from `value`, at any depth and length: property names and values of every
+ * own property (non-enumerable and symbol-keyed too, getters read), causes, array items, Map and
+ * Set entries, and bytes (Buffers, typed arrays) as text. What a logger with its own serializer
+ * could find, whatever it chooses to print.
+ */
+export function reachableStrings(value: unknown): string[] {
+  const strings: string[] = [];
+  const pending: unknown[] = [value];
+  const seen = new Set<object>();
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item === 'string') strings.push(item);
+    if (typeof item !== 'object' || item === null || seen.has(item)) continue;
+    seen.add(item);
+    if (ArrayBuffer.isView(item)) {
+      strings.push(Buffer.from(item.buffer, item.byteOffset, item.byteLength).toString('latin1'));
+      continue;
+    }
+    if (item instanceof Map || item instanceof Set) for (const entry of item.entries()) pending.push(...entry);
+    for (const key of Reflect.ownKeys(item)) {
+      strings.push(String(key));
+      pending.push(ownValue(item, key));
+    }
+  }
+  return strings;
+}
+
+function ownValue(object: object, key: string | symbol): unknown {
+  const descriptor = Object.getOwnPropertyDescriptor(object, key);
+  if (descriptor === undefined) return undefined;
+  if (!descriptor.get) return descriptor.value;
+  try {
+    return Reflect.get(object, key);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A secret as it may show: as is, and URL-encoded the ways a request URL or a tool writes it. */
+function formsOf(secret: string): Set<string> {
+  return new Set([secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)]);
+}
+
+/**
  * Fails when any secret (or its URL-encoded form, as it appears in a request URL) shows up in
- * `err.message`, `err.stack`, `String(err)`, `JSON.stringify(err)` or
- * `util.inspect(err, { depth: 10, showHidden: true })`.
+ * `err.message`, `err.stack`, `String(err)`, `JSON.stringify(err)`,
+ * `util.inspect(err, { depth: 10, showHidden: true })` without its length limit, or in any string
+ * reachable from the error through its own properties and causes ({@link reachableStrings}).
  */
 export function expectNoSecrets(err: unknown, secrets: readonly string[]): void {
   expect(err, 'expected an Error to inspect').toBeInstanceOf(Error);
+  const reachable = reachableStrings(err);
   for (const secret of secrets) {
     // A short "secret" would match by chance and prove nothing.
     expect(secret.length, `secret "${secret}" is too short to search for`).toBeGreaterThanOrEqual(8);
-    for (const [where, text] of Object.entries(renderings(err))) {
-      for (const form of new Set([secret, encodeURIComponent(secret)])) {
+    for (const form of formsOf(secret)) {
+      for (const [where, text] of Object.entries(renderings(err))) {
         expect(text.includes(form), `${where} shows the secret ${form.slice(0, 6)}…`).toBe(false);
       }
+      const found = reachable.find((text) => text.includes(form));
+      expect(found === undefined, `a property reachable from the error holds the secret ${form.slice(0, 6)}… (in ${found?.length} characters)`).toBe(true);
     }
   }
 }
