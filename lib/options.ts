@@ -256,11 +256,13 @@ function appOf(o: Record<string, unknown>, what: string, prefix = ''): { app: We
   const scopes = scope.split(',');
   const official = scopes.some((s) => OFFICIAL_ACCOUNT_SCOPES.includes(s));
   if (official && !scopes.every((s) => OFFICIAL_ACCOUNT_SCOPES.includes(s))) {
-    throw new WeChatOptionsError(`${prefix}scope "${scope}" mixes website (snsapi_login) and Official Account scopes.`);
+    throw new WeChatOptionsError(`${prefix}scope mixes website (snsapi_login) and Official Account (snsapi_base, snsapi_userinfo) scopes.`);
   }
   const flow: WeChatFlow = official ? 'official-account' : 'website';
   const authorizationURL = url(o, 'authorizationURL', prefix) ?? (official ? OFFICIAL_ACCOUNT_AUTHORIZE_URL : QR_CONNECT_URL);
   const path = new URL(authorizationURL).pathname;
+  // Here every scope is snsapi_base or snsapi_userinfo (checked above), so naming them shows no
+  // pasted value.
   if (path.endsWith('/connect/qrconnect') && official) {
     throw new WeChatOptionsError(
       `${prefix}scope "${scope}" cannot be used with website QR login (connect/qrconnect): WeChat only grants snsapi_login there.`,
@@ -268,7 +270,7 @@ function appOf(o: Record<string, unknown>, what: string, prefix = ''): { app: We
   }
   if (path.endsWith('/connect/oauth2/authorize') && !official) {
     throw new WeChatOptionsError(
-      `${prefix}scope "${scope}" cannot be used with the Official Account login (connect/oauth2/authorize): ` +
+      `${prefix}scope cannot be used with the Official Account login (connect/oauth2/authorize): ` +
         'use snsapi_base or snsapi_userinfo there, or connect/qrconnect for website QR login.',
     );
   }
@@ -306,15 +308,18 @@ function scopeOf(value: unknown, prefix = ''): string {
   return list.join(',');
 }
 
+// NOTE: no message here shows the value given: a secret pasted into the wrong option (tokenURL,
+// lang) would land in the error, and from there in logs and crash reports.
+
 /** @internal An optional absolute http(s) URL option. */
 export function url(o: Record<string, unknown>, name: string, prefix = ''): string | undefined {
-  const value = optionalString(o, name);
+  const value = optionalString(o, name, prefix);
   if (value === undefined) return undefined;
   let parsed: URL;
   try {
     parsed = new URL(value);
   } catch {
-    throw new WeChatOptionsError(`${prefix}${name} must be an absolute URL, got "${value}".`);
+    throw new WeChatOptionsError(`${prefix}${name} must be an absolute URL (https://…); the value given is not shown.`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
     throw new WeChatOptionsError(`${prefix}${name} must be an http(s) URL.`);
@@ -322,11 +327,11 @@ export function url(o: Record<string, unknown>, name: string, prefix = ''): stri
   return value;
 }
 
-function optionalString(o: Record<string, unknown>, name: string): string | undefined {
+function optionalString(o: Record<string, unknown>, name: string, prefix = ''): string | undefined {
   const value = o[name];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '') {
-    throw new WeChatOptionsError(`${name} must be a non-empty string.`);
+    throw new WeChatOptionsError(`${prefix}${name} must be a non-empty string.`);
   }
   return value;
 }
@@ -336,7 +341,7 @@ export function oneOf(o: Record<string, unknown>, name: string, allowed: readonl
   const value = o[name];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !allowed.includes(value)) {
-    throw new WeChatOptionsError(`${name} must be the ${what}, got ${JSON.stringify(value)}.`);
+    throw new WeChatOptionsError(`${name} must be the ${what}; the value given is not shown.`);
   }
   return value;
 }
