@@ -26,8 +26,20 @@ export interface WeChatCodeFailureInfo {
 
 /** Options both posted-code strategies take. */
 export interface WeChatPostedCodeOptions {
-  /** The field holding the code, read from the parsed body first, then the query. Default `'code'`. */
+  /** The field of the parsed body that holds the code. Default `'code'`. */
   codeField?: string | undefined;
+  /**
+   * Also read the code from the query string when the body has none. Default `false`: the code
+   * must be posted in the body (as JSON, parsed by `express.json()`).
+   *
+   * WARNING: turning this on opens login CSRF on a route that keeps a session. Any web page can make
+   * a victim's browser send `POST /your/route?code=<the attacker's own code>` as a simple
+   * cross-site request (`Content-Type: text/plain`, no CORS preflight); the JSON parser skips that
+   * body, the code is read from the query, and the victim's browser ends up signed in as the
+   * attacker. Turn it on only for a client that cannot post a body, on a route with
+   * `session: false` that answers with a token.
+   */
+  allowCodeInQuery?: boolean | undefined;
   /** Per-call deadline for every WeChat API call, in ms. Default 10000. */
   timeout?: number | undefined;
   /** Largest WeChat answer accepted, in bytes. Default 1 MiB. */
@@ -40,6 +52,7 @@ export interface WeChatPostedCodeOptions {
 export interface PostedCodeSettings {
   appId: string;
   codeField: string;
+  allowCodeInQuery: boolean;
   passReqToCallback: boolean;
   timeout: number;
   maxResponseBytes: number;
@@ -69,14 +82,12 @@ export function resolvePostedCodeSettings(
   if (typeof codeField !== 'string' || !FIELD_NAME.test(codeField)) {
     throw new WeChatOptionsError('codeField must be a field name such as "code".');
   }
-  if (o.passReqToCallback !== undefined && typeof o.passReqToCallback !== 'boolean') {
-    throw new WeChatOptionsError('passReqToCallback must be a boolean.');
-  }
   return {
     settings: {
       appId,
       codeField,
-      passReqToCallback: o.passReqToCallback === true,
+      allowCodeInQuery: optionalBoolean(o, 'allowCodeInQuery'),
+      passReqToCallback: optionalBoolean(o, 'passReqToCallback'),
       timeout: positiveInteger(o, 'timeout') ?? DEFAULT_TIMEOUT_MS,
       maxResponseBytes: positiveInteger(o, 'maxResponseBytes') ?? DEFAULT_MAX_RESPONSE_BYTES,
       dispatcher: dispatcherOf(o.dispatcher),
@@ -86,24 +97,44 @@ export function resolvePostedCodeSettings(
   };
 }
 
+function optionalBoolean(o: Record<string, unknown>, name: string): boolean {
+  const value = o[name];
+  if (value !== undefined && typeof value !== 'boolean') throw new WeChatOptionsError(`${name} must be a boolean.`);
+  return value === true;
+}
+
 /**
- * @internal The code the client posted, from the parsed body first, then the query; or why there
- * is none worth sending to WeChat.
+ * @internal The code the client posted, from the parsed body (and the query only with
+ * `allowCodeInQuery`); or why there is none worth sending to WeChat.
  */
-export function readPostedCode(req: Request, field: string): { code: string } | { failure: WeChatCodeFailureInfo } {
+export function readPostedCode(
+  req: Request,
+  { codeField: field, allowCodeInQuery }: Pick<PostedCodeSettings, 'codeField' | 'allowCodeInQuery'>,
+): { code: string } | { failure: WeChatCodeFailureInfo } {
   const body: unknown = req.body;
   const fromBody = ownField(body, field);
-  const value = isAbsent(fromBody) ? ownField(req.query, field) : fromBody;
-  if (isAbsent(value)) {
-    // NOTE: Express 5 leaves req.body undefined without a body parser: say so, it is the usual cause.
-    const hint = body === undefined ? ' No body was parsed: mount a body parser such as express.json() before passport.authenticate().' : '';
-    return { failure: { code: 'WECHAT_MISSING_CODE', message: `The request carries no WeChat code (field "${field}").${hint}` } };
-  }
+  // NOTE: the body first, and the query only on request: a browser sends a query code cross-site
+  // without a preflight (login CSRF, see WeChatPostedCodeOptions.allowCodeInQuery).
+  const value = isAbsent(fromBody) && allowCodeInQuery ? ownField(req.query, field) : fromBody;
+  if (isAbsent(value)) return { failure: { code: 'WECHAT_MISSING_CODE', message: missingCodeMessage(req, field, allowCodeInQuery) } };
   // `?code=a&code=b` (an array), `{ "code": { "$gt": "" } }`, a number: not something WeChat issues.
   if (typeof value !== 'string' || !PLAUSIBLE_CODE.test(value)) {
     return { failure: { code: 'WECHAT_MALFORMED_CODE', message: `The WeChat code in field "${field}" is malformed.` } };
   }
   return { code: value };
+}
+
+/** Why no code was found, with the likely fix; never the code itself (a query code may be an attacker's). */
+function missingCodeMessage(req: Request, field: string, allowCodeInQuery: boolean): string {
+  const hints = [`The request carries no WeChat code (field "${field}").`];
+  if (!allowCodeInQuery && !isAbsent(ownField(req.query, field))) {
+    hints.push('A code in the query string is ignored: post it in the request body (JSON).');
+  }
+  // NOTE: Express 5 leaves req.body undefined without a body parser (or for a Content-Type it skips): say so.
+  if (req.body === undefined) {
+    hints.push('No body was parsed: post JSON and mount a body parser such as express.json() before passport.authenticate().');
+  }
+  return hints.join(' ');
 }
 
 function ownField(bag: unknown, name: string): unknown {

@@ -49,7 +49,8 @@ const USER_BLOCKED = 'WeChat blocked this sign-in: it rates the user as high-ris
 
 /**
  * Passport strategy for Mini Program sign-in (`wx.login()` → code → your server). The code is read
- * from the JSON body (then the query), exchanged once with `sns/jscode2session`, and never retried.
+ * from the parsed body only (see `allowCodeInQuery`), exchanged once with `sns/jscode2session`, and
+ * never retried.
  *
  * @example
  * ```ts
@@ -97,7 +98,7 @@ export class WeChatMiniProgramStrategy extends Strategy {
    */
   override authenticate(req: Request, _options?: unknown): void {
     try {
-      const posted = readPostedCode(req, this._settings.codeField);
+      const posted = readPostedCode(req, this._settings);
       if ('failure' in posted) return this.fail({ ...posted.failure }, 400);
       settle(
         this._client.codeToSession(posted.code),

@@ -116,7 +116,7 @@ export class WeChatAppStrategy extends Strategy {
    */
   override authenticate(req: Request, _options?: unknown): void {
     try {
-      const posted = readPostedCode(req, this._settings.codeField);
+      const posted = readPostedCode(req, this._settings);
       if ('failure' in posted) return this.fail({ ...posted.failure }, 400);
       settle(
         this.signIn(posted.code),

@@ -17,6 +17,11 @@ export interface WeChatWatermark {
 
 /** `wx.getUserInfo`'s `encryptedData` (before 2022-11-08 the real profile; since, "微信用户" and a grey avatar). */
 export interface WeChatDecryptedUserInfo {
+  /**
+   * Not proof of who the user is: the client chooses the iv, and with CBC that lets it rewrite the
+   * start of this field without the key. Identify the user by the login's `profile.openid` /
+   * `profile.id` (from `sns/jscode2session`) instead.
+   */
   openId: string;
   nickName: string;
   /** 0 unknown, 1 male, 2 female. */
@@ -26,7 +31,7 @@ export interface WeChatDecryptedUserInfo {
   province: string;
   country: string;
   avatarUrl: string;
-  /** Only when the Mini Program is bound to an Open Platform account. */
+  /** Only when the Mini Program is bound to an Open Platform account. Not proof of identity either: use `profile.unionid`. */
   unionId?: string;
   watermark: WeChatWatermark;
 }
@@ -69,7 +74,9 @@ export function verifyUserDataSignature(rawData: string, signature: string, sess
  *
  * NOTE: WeChat's scheme has no MAC. Every failure to decrypt — wrong key, wrong iv, tampering, bad
  * padding, not JSON — is the same `WECHAT_USERDATA_UNDECRYPTABLE` error, so your answers cannot
- * act as a padding oracle; answer all of them the same way too.
+ * act as a padding oracle; answer all of them the same way too. Without a MAC, data that decrypts
+ * is not proven untouched: the client picks the iv and so can change the first 16 bytes of the
+ * plaintext. Never take the user's identity (`openId`, `unionId`) from it; use the login's profile.
  *
  * @throws {@link WeChatUserDataError} `WECHAT_USERDATA_MALFORMED`, `WECHAT_USERDATA_UNDECRYPTABLE`
  *   or `WECHAT_USERDATA_WRONG_APPID`

@@ -134,16 +134,26 @@ describe('signing in with a code from wx.login()', () => {
     expect(await authenticate(strategy, posted())).toMatchObject({ action: 'success', user: { id: UNIONID } });
   });
 
-  it('reads the code from the query when the body has none', async () => {
-    mockSession();
+  it('ignores a code in the query by default (login CSRF), saying to post it in the body without echoing it', async () => {
     const strategy = new WeChatMiniProgramStrategy(options(), returnProfile);
+
+    const outcome = await authenticate(strategy, { body: {}, query: { code: JS_CODE } });
+
+    expect(outcome).toMatchObject({ action: 'fail', status: 400, challenge: { code: 'WECHAT_MISSING_CODE' } });
+    expect((outcome as { challenge: { message: string } }).challenge.message).toMatch(/post it in the request body/);
+    expect(JSON.stringify(outcome)).not.toContain(JS_CODE);
+  });
+
+  it('reads the code from the query when the body has none with allowCodeInQuery: true', async () => {
+    mockSession();
+    const strategy = new WeChatMiniProgramStrategy(options({ allowCodeInQuery: true }), returnProfile);
 
     expect((await authenticate(strategy, { body: {}, query: { code: JS_CODE } })).action).toBe('success');
   });
 
-  it('prefers the body over the query', async () => {
+  it('prefers the body over the query with allowCodeInQuery: true', async () => {
     mockSession();
-    const strategy = new WeChatMiniProgramStrategy(options(), returnProfile);
+    const strategy = new WeChatMiniProgramStrategy(options({ allowCodeInQuery: true }), returnProfile);
 
     expect((await authenticate(strategy, { body: { code: JS_CODE }, query: { code: 'fromTheQueryString' } })).action).toBe('success');
   });
@@ -507,6 +517,7 @@ describe('constructing the strategy', () => {
     [{ codeField: '' }, /codeField/],
     [{ codeField: 'a b' }, /codeField/],
     [{ passReqToCallback: 'yes' }, /passReqToCallback/],
+    [{ allowCodeInQuery: 'true' }, /allowCodeInQuery must be a boolean/],
     [{ timeout: 0 }, /timeout/],
     [{ maxResponseBytes: 1.5 }, /maxResponseBytes/],
     [{ dispatcher: {} }, /undici Dispatcher/],

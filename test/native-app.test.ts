@@ -83,10 +83,14 @@ describe('signing in with a code from the WeChat SDK', () => {
     });
   });
 
-  it('reads the code from the query, or from the field named by codeField', async () => {
+  it('reads the code from the query only with allowCodeInQuery: true, or from the field named by codeField', async () => {
+    expect(await authenticate(new WeChatAppStrategy(options(), returnProfile), { query: { code: CODE } }))
+      .toMatchObject({ action: 'fail', status: 400, challenge: { code: 'WECHAT_MISSING_CODE' } });
+
     mockToken();
     mockUserInfo();
-    expect((await authenticate(new WeChatAppStrategy(options(), returnProfile), { query: { code: CODE } })).action).toBe('success');
+    const fromQuery = new WeChatAppStrategy(options({ allowCodeInQuery: true }), returnProfile);
+    expect((await authenticate(fromQuery, { query: { code: CODE } })).action).toBe('success');
 
     mockToken();
     mockUserInfo();
@@ -333,6 +337,7 @@ describe('constructing the strategy', () => {
     [{ userProfileURL: 42 }, /userProfileURL/],
     [{ timeout: -1 }, /timeout/],
     [{ codeField: 'code[]' }, /codeField/],
+    [{ allowCodeInQuery: 1 }, /allowCodeInQuery must be a boolean/],
   ])('rejects %o with a WeChatOptionsError that names the option', (bad, message) => {
     expect(() => new WeChatAppStrategy(options(bad), returnProfile)).toThrow(WeChatOptionsError);
     expect(() => new WeChatAppStrategy(options(bad), returnProfile)).toThrow(message);

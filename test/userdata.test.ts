@@ -98,6 +98,20 @@ describe('decryptUserData', () => {
     expect(decryptUserData<WeChatDecryptedUserInfo>(encryptedData, iv, SESSION_KEY, APPID)).toEqual(USER_INFO);
   });
 
+  it("lets a client rewrite the start of openId through the iv, without the key: encryptedData's ids prove nothing", () => {
+    const { encryptedData, iv } = encrypt(JSON.stringify(USER_INFO));
+    // CBC: the first plaintext block is decrypt(C1) XOR iv, and the client sends the iv. The block
+    // is `{"openId":"oGZUI`, so XORing the iv's last five bytes swaps in characters of its choice.
+    const forgedIv = Buffer.from(iv, 'base64');
+    const [was, wanted] = [Buffer.from('oGZUI'), Buffer.from('oEVIL')];
+    for (let i = 0; i < 5; i += 1) forgedIv[11 + i] = (forgedIv[11 + i] ?? 0) ^ (was[i] ?? 0) ^ (wanted[i] ?? 0);
+
+    const forged = decryptUserData<WeChatDecryptedUserInfo>(encryptedData, forgedIv.toString('base64'), SESSION_KEY, APPID);
+
+    expect(forged.openId).toBe('oEVIL0egBJY1zhBYw2KhdUfwVJJE'); // docs/miniprogram.md: identify users by profile.id only
+    expect(forged.watermark.appid).toBe(APPID);
+  });
+
   it('decrypts a legacy getPhoneNumber payload', () => {
     const { encryptedData, iv } = encrypt(JSON.stringify(PHONE));
 

@@ -60,6 +60,7 @@ const HOME = '<a href="/">Home</a>';
 
 /** Adds the strategies, routes and pages for the apps configured; none when neither is. */
 export function mountPostedCodeLogins(app: express.Express, passport: Authenticator, options: PostedCodeOptions): void {
+  // Only JSON: a form or text/plain body is a simple cross-site request (docs/miniprogram.md, login CSRF).
   const json = express.json({ limit: '16kb' }); // a code and encryptedData are well under 1 KB
   const jsonPaths: string[] = [];
   if (options.miniProgram) {
@@ -94,7 +95,8 @@ export function postedCodeLinks(options: PostedCodeOptions): string {
 /**
  * The Mini Program's verify. A real app finds or creates its user by profile.id here (the unionid,
  * the same as through the website login), and keeps the session key server-side only if later
- * requests must decrypt. Data posted with the code is decrypted with this login's key.
+ * requests must decrypt. Data posted with the code is decrypted with this login's key; its
+ * openId/unionId are shown, never trusted (the client can alter them through the iv).
  */
 const verifyMiniProgram: WeChatMiniProgramVerifyFunctionWithRequest = (req, sessionKey, profile, done) => {
   const user = postedCodeUser(profile);
