@@ -845,6 +845,61 @@ describe('the call log and reset()', () => {
   });
 });
 
+describe('the call log: redaction in any letter case, every occurrence, query and location', () => {
+  /** Made-up values, each unique, so finding one in the log names the field that leaked it. */
+  const LEAKS = {
+    upper: 'leakedUPPERCASEsecret000000000000',
+    mixed: 'leakedMixedCaseSecret111111111111',
+    first: 'leakedFirstCode22222222222222222',
+    second: 'leakedSecondCode3333333333333333',
+    shouted: 'leakedShoutedCode444444444444444',
+    jsCode: 'leakedJsCode5555555555555555555',
+    accessToken: 'leakedAccessToken666666666666666',
+    refreshToken: 'leakedRefreshToken77777777777777',
+  };
+
+  it('redacts SECRET=, Secret=, repeated code= and tokens in any letter case in the recorded query', async () => {
+    await get(`${emulator.endpoints.tokenURL}?appid=${WEB.appid}&SECRET=${LEAKS.upper}&Secret=${LEAKS.mixed}` +
+      `&code=${LEAKS.first}&code=${LEAKS.second}&CODE=${LEAKS.shouted}&grant_type=authorization_code`);
+    await get(`${emulator.endpoints.tokenURL}?appid=${WEB.appid}&secret=${WEB.secret}&code=${LEAKS.first}&Code=${LEAKS.second}`);
+    await get(`${emulator.endpoints.sessionURL}?appid=${MP.appid}&Secret=${MP.secret}&JS_CODE=${LEAKS.jsCode}&grant_type=authorization_code`);
+    await get(`${emulator.endpoints.userProfileURL}?Access_Token=${LEAKS.accessToken}&openid=o1`);
+    await get(`${emulator.endpoints.refreshTokenURL}?appid=${WEB.appid}&grant_type=refresh_token&REFRESH_TOKEN=${LEAKS.refreshToken}`);
+
+    const calls = emulator.calls;
+    expect(calls).toHaveLength(5);
+    expect(calls[0]?.query).toEqual({ appid: WEB.appid, SECRET: '[redacted]', Secret: '[redacted]', code: '[redacted]', CODE: '[redacted]', grant_type: 'authorization_code' });
+    expect(calls[2]?.query).toMatchObject({ Secret: '[redacted]', JS_CODE: '[redacted]' });
+    expect(calls[3]?.query).toMatchObject({ Access_Token: '[redacted]' });
+    expect(calls[4]?.query).toMatchObject({ REFRESH_TOKEN: '[redacted]' });
+    const everything = JSON.stringify(calls);
+    for (const value of [...Object.values(LEAKS), WEB.secret, MP.secret]) expect(everything).not.toContain(value);
+  });
+
+  it("redacts every code in a redirect's location — a redirect_uri's own code= before WeChat's, other letter cases, the fragment", async () => {
+    const redirectUri = `${CALLBACK}?next=/a?code=nested&code=first&Code=second#/done?CODE=inFragment&access_token=tokenInFragment`;
+    const answer = await pressButton(qrUrl({ redirect_uri: redirectUri }), 'confirm');
+    expect(answer.status).toBe(302);
+    const issued = new URL(answer.location ?? '').searchParams.getAll('code').at(-1) ?? '';
+    expect(issued).toMatch(/^[A-Za-z0-9]{32}$/); // WeChat's code comes after the redirect_uri's own
+
+    const confirm = emulator.calls.find((call) => call.endpoint === 'qrconnect/confirm');
+    expect(confirm?.location).toBe(`${CALLBACK}?next=/a?code=[redacted]&code=[redacted]&Code=[redacted]&code=[redacted]&state=st4te` +
+      '#/done?CODE=[redacted]&access_token=[redacted]');
+    expect(JSON.stringify(emulator.calls)).not.toContain(issued);
+  });
+
+  it("redacts the code in the Official Account page's silent snsapi_base redirect, whatever the redirect_uri carries", async () => {
+    const silent = await get(oaUrl({ scope: 'snsapi_base', redirect_uri: `${CALLBACK}?code=#code=` }));
+    expect(silent.status).toBe(302);
+    const issued = new URL(silent.location ?? '').searchParams.getAll('code').at(-1) ?? '';
+    expect(issued).toMatch(/^[A-Za-z0-9]{32}$/);
+
+    expect(emulator.calls[0]?.location).toBe(`${CALLBACK}?code=[redacted]&code=[redacted]&state=st4te#code=[redacted]`);
+    expect(JSON.stringify(emulator.calls)).not.toContain(issued);
+  });
+});
+
 describe('authorize() — the user, without a browser', () => {
   it('confirms as the given user and returns the redirect with the code', async () => {
     const outcome = emulator.authorize(qrUrl(), { user: 'bob' });

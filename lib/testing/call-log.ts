@@ -9,7 +9,9 @@ import type { Reply } from './http.js';
 import { endpointOf, type Route } from './routes.js';
 import type { EmulatorCall } from './types.js';
 
-const REDACTED_KEYS = Object.freeze(['secret', 'code', 'js_code', 'access_token', 'refresh_token']);
+/** Lowercase: keys are compared case-insensitively. */
+const REDACTED_KEYS: readonly string[] = Object.freeze(['secret', 'code', 'js_code', 'access_token', 'refresh_token']);
+const REDACTED = '[redacted]';
 
 export class CallLog {
   private readonly log: EmulatorCall[] = [];
@@ -45,10 +47,19 @@ export class CallLog {
   }
 }
 
+/** Every parameter, with the value of each redacted key (in any letter case) replaced. */
 export function redactParams(params: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of params) out[key] = REDACTED_KEYS.includes(key) ? '[redacted]' : value;
+  for (const [key, value] of params) out[key] = isRedactedKey(key) ? REDACTED : value;
   return out;
+}
+
+/**
+ * NOTE: case-insensitive, because a caller may send `SECRET=` or `Code=`: the emulator ignores
+ * such a key, but its value is still a secret that must not reach test output.
+ */
+function isRedactedKey(key: string): boolean {
+  return REDACTED_KEYS.includes(key.toLowerCase());
 }
 
 function replyDetails(reply: Reply): Partial<EmulatorCall> {
@@ -60,6 +71,27 @@ function replyDetails(reply: Reply): Partial<EmulatorCall> {
   return details;
 }
 
+/** A `name=value` pair after `?`, `&` or `#`; the value runs to the next `&` or `#`, as a URL parser reads it. */
+const LOCATION_PAIR = /([?&#])([^=&#?]*)=([^&#]*)/g;
+
+/**
+ * Redacts every pair with a redacted key in a redirect's location — the query and the fragment,
+ * each occurrence (a redirect_uri may carry its own `code=` before the one WeChat adds) — and
+ * leaves the rest of the location as sent, so tests can still compare it. A redacted value goes
+ * whole, even with a `?` in it; any other value is searched in turn, for a URL nested in it
+ * (`?next=/a?code=…`) or a SPA's fragment route (`#/callback?code=…`).
+ */
 function redactLocation(location: string): string {
-  return location.replace(/([?&])code=[^&#]*/, '$1code=[redacted]');
+  return location.replace(LOCATION_PAIR, (_pair, separator: string, name: string, value: string) =>
+    `${separator}${name}=${isRedactedKey(decodeName(name)) ? REDACTED : redactLocation(value)}`,
+  );
+}
+
+/** A pair's name as URLSearchParams reads it (`+` is a space, %XX decoded), so `c%6Fde` is `code`. */
+function decodeName(name: string): string {
+  try {
+    return decodeURIComponent(name.replaceAll('+', ' '));
+  } catch {
+    return name; // a stray `%`: URLSearchParams would keep it as is, and so would a server
+  }
 }

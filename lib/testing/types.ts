@@ -208,7 +208,8 @@ export interface EmulatorUser {
 
 /**
  * One request the emulator received. Secrets, codes (`code`, `js_code`) and tokens are
- * `'[redacted]'`; no answer body is kept, so no session key is either.
+ * `'[redacted]'` wherever they appear — `query`, `form` and `location`, each occurrence, whatever
+ * the key's letter case (`SECRET=`, `Code=`); no answer body is kept, so no session key is either.
  */
 export interface EmulatorCall {
   readonly endpoint: EmulatorEndpoint;
@@ -231,7 +232,7 @@ export interface EmulatorCall {
   readonly errcode?: number;
   /** The errmsg without its rid suffix, or the English text of an error page. */
   readonly errmsg?: string;
-  /** Where a 302 pointed (code redacted). */
+  /** Where a 302 pointed, with every code and token redacted (the query's and the fragment's). */
   readonly location?: string;
   /** Set when an injected fault shaped this answer. */
   readonly fault?: 'errcode' | 'http-error' | 'hang' | 'delay' | 'raw-body';
