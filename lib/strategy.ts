@@ -289,7 +289,7 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
 
   private appFor(flow: WeChatFlow | undefined): WeChatApp {
     const app = flow === undefined ? this._apps[0] : this._apps.find((candidate) => candidate.settings.flow === flow);
-    if (!app) throw new WeChatOptionsError(`This strategy has no ${flow} app configured.`);
+    if (!app) throw new WeChatOptionsError('This strategy has no app for the flow given: "website" or "official-account", as configured.');
     return app;
   }
 
@@ -392,7 +392,8 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
     }
     const scope = generic.searchParams.get('scope') ?? app.scope;
     if (scope.split(',').includes('snsapi_login') !== (app.flow === 'website')) {
-      throw new WeChatOptionsError(`scope "${scope}" does not fit the ${app.flow} login.`);
+      // The scope came from passport.authenticate options: named, not shown (it could hold anything).
+      throw new WeChatOptionsError(`The scope given does not fit the ${app.flow} login (snsapi_login for website, snsapi_base or snsapi_userinfo for official-account).`);
     }
     const own = new Set(['appid', 'client_id', 'redirect_uri', 'response_type', 'scope', 'state', ...new URL(app.authorizationURL).searchParams.keys()]);
     const extra: Array<[string, string]> = [...generic.searchParams].filter(([key]) => !own.has(key));

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { WeChatAppStrategy, WeChatMiniProgramStrategy, WeChatOptionsError, WeChatStrategy } from '../lib/index.js';
+import { authenticate, errorOf } from './helpers/passport.js';
 import { expectNoSecrets } from './helpers/secrets.js';
 import { APPID, SECRET } from './helpers/wechat.js';
 
@@ -62,5 +63,27 @@ describe('an option holding a pasted secret', () => {
 
     expect(error.message).toContain('scope');
     expect(error.message).not.toContain(pastedScope);
+  });
+});
+
+describe('a value passed at request time', () => {
+  it('names the flow, not the value, when loadUserProfile is asked for a flow the strategy lacks', async () => {
+    const strategy = website({})() as WeChatStrategy;
+    const call = strategy.loadUserProfile({ access_token: 'a'.repeat(20), openid: 'o'.repeat(20) }, { flow: PASTED as never });
+    const error = await call.then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(WeChatOptionsError);
+    expect((error as Error).message).toContain('flow');
+    expectNoSecrets(error, [SECRET]);
+  });
+
+  it('names the scope, not the value, when passport.authenticate passes a scope that does not fit', async () => {
+    const outcome = await authenticate(website({ state: false })() as WeChatStrategy, {}, { scope: `snsapi_base_${SECRET}` });
+    const error = errorOf(outcome);
+    expect(error).toBeInstanceOf(WeChatOptionsError);
+    expect(error.message).toMatch(/^The scope given does not fit the website login/);
+    expectNoSecrets(error, [SECRET]);
   });
 });
