@@ -6,7 +6,8 @@
  * 1. a callback is claimed only once its state verified, so a request that cannot prove it owns
  *    the login (a leaked URL, another browser) never blocks the owner;
  * 2. the request that claimed it records its outcome before sending it;
- * 3. a duplicate ends as the first did, but only for a session that owns the login: the one that
+ * 3. a duplicate ends as the first did — one whose state verified but lost the claim, or one whose
+ *    state was used up by the first — but only for a session that owns the login: the one that
  *    claimed it, or the one Passport gave that browser when it logged the user in. Any other
  *    session fails like a forged state and learns nothing of the record.
  */
@@ -66,9 +67,9 @@ export class DuplicateCallbackGuard {
   }
 
   /**
-   * Ends the request from the record when the callback was seen before, and resolves `true`;
-   * resolves `false` for a first delivery, which must verify its state and then {@link claim}.
-   * Rejects when the store cannot be read.
+   * For a callback whose state did not verify: ends the request from the record when the callback
+   * was claimed before (a duplicate, or someone else's replay), and resolves `true`; resolves
+   * `false` when nothing is recorded. Rejects when the store cannot be read.
    */
   async endIfRecorded(callback: GuardedCallback, actions: PassportActions, req: Request): Promise<boolean> {
     const value = await this.store.get(callback.key);

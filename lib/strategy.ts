@@ -199,15 +199,8 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
           this.error(error instanceof Error ? error : new Error(String(error)));
         }
       };
-      const guard = this._duplicates;
       // Only a callback with a code can be a duplicate: the start of a login skips the hashing.
-      const callback = code === undefined ? undefined : guard?.callbackOf(req, app.settings.appId, code, state ?? '');
-      if (!guard || !callback) return run();
-      guard.endIfRecorded(callback, this, req).then(
-        (ended) => ended || run(callback),
-        // The store is down: log in without duplicate protection rather than not at all.
-        () => run(),
-      );
+      run(code === undefined ? undefined : this._duplicates?.callbackOf(req, app.settings.appId, code, state ?? ''));
     } catch (error) {
       this.error(error instanceof Error ? error : new Error(String(error)));
     }
@@ -318,11 +311,18 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
     const attempt = Object.create(this) as this;
     const guard = this._duplicates;
     let token: WeChatTokenResponse | undefined;
+    let stateVerified = false;
     // A login that claimed its callback records how it ended before saying so, for its duplicates.
     const finish = (outcome: CallbackOutcome, end: () => void): void =>
       guard && callback ? guard.finish(callback, outcome, end, req) : end();
     const fail = (challenge: object, status?: number): void =>
       finish({ status: 'fail', challenge, httpStatus: status }, () => this.fail(challenge, status));
+    // A state that does not verify may be a duplicate whose first delivery used the state up (a
+    // reload after the login): the record decides, and only the sessions that own it get its outcome.
+    const failState = (challenge: object, status?: number): void => {
+      if (stateVerified || !guard || !callback) return fail(challenge, status);
+      settle(guard.endIfRecorded(callback, this, req), (ended) => ended || this.fail(challenge, status), () => this.fail(challenge, status), () => {});
+    };
     const report = (error: unknown): void => {
       try {
         this.endWithError(error, fail, (cause) => finish({ status: 'error' }, () => this.error(cause)));
@@ -333,6 +333,7 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
     const oauth2 = Object.create(app.oauth2) as WeChatOAuth2Adapter;
     // passport-oauth2 asks for the token only once the state verified: the moment to claim the callback.
     oauth2.getOAuthAccessToken = (code, _params, done) => {
+      stateVerified = true;
       const exchange = (): void =>
         settle(
           app.client.exchangeCode(code),
@@ -357,7 +358,7 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
       _oauth2: oauth2,
       _stateStore: app.stateStore,
       success: (user: Express.User, info?: object) => finish({ status: 'success', user, info }, () => this.success(user, info)),
-      fail,
+      fail: failState,
       error: report,
       redirect: (location: string, status?: number) => {
         try {
