@@ -3,6 +3,7 @@
  * did (same user, success) instead of failing on a used code — and must never let another
  * browser ride on someone's login.
  */
+import { createHash } from 'node:crypto';
 import express from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
@@ -42,6 +43,13 @@ function buildApp(extra: Partial<WeChatStrategyOptions> = {}) {
 const callbackPath = (agent: Agent, user = 'alice') => loginOnEmulator(emulator, agent, { user });
 
 const tokenCalls = () => emulator.calls.filter((call) => call.endpoint === 'access_token').length;
+
+/** The session id in express-session's signed cookie (`connect.sid=s:<id>.<signature>`). */
+function sessionIdOf(setCookie: string | string[] | undefined): string {
+  const cookie = [setCookie ?? []].flat().find((line) => line.startsWith('connect.sid='));
+  const value = decodeURIComponent(cookie?.split(';')[0]?.slice('connect.sid='.length) ?? '');
+  return value.startsWith('s:') ? value.slice(2, value.lastIndexOf('.')) : '';
+}
 
 describe('the same callback delivered twice', () => {
   it('logs the user in on both requests when they arrive at once, with one code exchange', async () => {
@@ -126,13 +134,22 @@ describe('the same callback delivered twice', () => {
       get: (key) => memory.get(key),
     };
     const agent = request.agent(buildApp({ duplicateCallbacks: { store: recording } }));
-    const path = await callbackPath(agent);
-    await agent.get(path).expect(302);
-    const query = new URL(path, 'http://x').searchParams;
+    const start = await agent.get('/auth/wechat').expect(302);
+    const sessionId = sessionIdOf(start.headers['set-cookie']);
+    const outcome = emulator.authorize(start.headers.location as string, { user: 'alice' });
+    if (outcome.type !== 'redirect') throw new Error(outcome.type);
+    const callback = new URL(outcome.location);
+    const login = await agent.get(callback.pathname + callback.search).expect(302);
+    const regenerated = sessionIdOf(login.headers['set-cookie']);
+    await vi.waitFor(() => expect(seen.length).toBeGreaterThanOrEqual(6)); // claim, outcome, the regenerated session
     const stored = seen.join('\n');
-    expect(stored).not.toContain(query.get('code'));
-    expect(stored).not.toContain(query.get('state'));
-    expect(stored).not.toMatch(/connect\.sid|s%3A/);
+    expect(stored).not.toContain(callback.searchParams.get('code'));
+    expect(stored).not.toContain(callback.searchParams.get('state'));
+    for (const id of [sessionId, regenerated]) {
+      expect(id.length).toBeGreaterThan(10);
+      expect(stored).not.toContain(id);
+      expect(stored).toContain(createHash('sha256').update(id).digest('hex'));
+    }
     expect(seen[0]).toMatch(/^wechat:callback:[0-9a-f]{64}$/);
   });
 });
@@ -303,5 +320,32 @@ describe('how long a callback is remembered', () => {
     expect(writes[0]?.ttl).toBe(30);
     expect(new Set(writes.map((write) => write.expiresAt)).size).toBe(1);
     for (const write of writes) expect(write.ttl).toBeLessThanOrEqual(30);
+  });
+});
+
+describe('the time a callback is remembered (ttlSeconds)', () => {
+  /** Alice logs in on an app whose callback store runs on a clock the test moves. */
+  async function loggedIn() {
+    const clock = { now: Date.now() };
+    const store = new MemoryCallbackStore({ now: () => clock.now });
+    const alice = request.agent(authInfoApp({ duplicateCallbacks: { store, ttlSeconds: 5 } }));
+    const path = await loginOnEmulator(emulator, alice, { user: 'alice' });
+    await alice.get(path).expect(200);
+    return { alice, path, clock };
+  }
+
+  it('replays a reload that comes within ttlSeconds', async () => {
+    const { alice, path, clock } = await loggedIn();
+    clock.now += 4_999;
+    await alice.get(path).expect(200);
+    expect(tokenCalls()).toBe(1);
+  });
+
+  it('forgets the callback after ttlSeconds: a later reload fails the used-up state', async () => {
+    const { alice, path, clock } = await loggedIn();
+    clock.now += 5_001;
+    const late = await alice.get(path).expect(403);
+    expect(late.body.failed).toEqual({ message: 'Unable to verify authorization request state.' });
+    expect(tokenCalls()).toBe(1);
   });
 });

@@ -412,3 +412,38 @@ describe('a userinfo answer for another unionid than the token', () => {
     expect(seen.profile).toMatchObject({ id: UNIONID, unionid: UNIONID, openid: OPENID });
   });
 });
+
+describe('an errmsg that echoes the token the call sent', () => {
+  // WeChat's errmsg sometimes quotes the request ("invalid credential, access_token is invalid or
+  // not latest", hints with parameters); a proxy in between may echo more. Whatever it echoes of the
+  // call's own token must not reach the error.
+  const echo = (token: string) => JSON.stringify({ errcode: -1, errmsg: `system error for ${token}, rid: 6571a1b2-1c2d3e4f-5a6b7c8d` });
+
+  it('redacts the access token from a sns/auth failure', async () => {
+    nock(WECHAT_API).get('/sns/auth').query({ access_token: ACCESS_TOKEN, openid: OPENID }).reply(200, echo(ACCESS_TOKEN), { 'Content-Type': 'text/plain' });
+    const error = await failure(newClient().checkAccessToken(ACCESS_TOKEN, OPENID));
+    expect(error.code).toBe('WECHAT_SYSTEM_BUSY');
+    expect(error.errmsg).toContain('[redacted]');
+  });
+
+  it('redacts the access token from a sns/userinfo failure', async () => {
+    mockUserInfo(echo(ACCESS_TOKEN));
+    const error = await failure(newClient().getUserInfo(ACCESS_TOKEN, OPENID));
+    expect(error.errmsg).toContain('[redacted]');
+  });
+
+  it('redacts the refresh token from a sns/oauth2/refresh_token failure', async () => {
+    nock(WECHAT_API)
+      .get('/sns/oauth2/refresh_token')
+      .query({ appid: APPID, grant_type: 'refresh_token', refresh_token: REFRESH_TOKEN })
+      .reply(200, echo(REFRESH_TOKEN), { 'Content-Type': 'text/plain' });
+    const error = await failure(newClient().refreshAccessToken(REFRESH_TOKEN));
+    expect(error.errmsg).toContain('[redacted]');
+  });
+
+  it('redacts the code from a sns/oauth2/access_token failure', async () => {
+    mockToken(echo(CODE));
+    const error = await failure(newClient().exchangeCode(CODE));
+    expect(error.errmsg).toContain('[redacted]');
+  });
+});
