@@ -43,6 +43,10 @@ const DUPLICATE_UNFINISHED = {
   message: 'This WeChat login was already being completed by another request, which did not succeed. Please log in again.',
 } as const;
 const POLL_MS = 50;
+/** The longest a store call may take before the store counts as unreachable. */
+const STORE_DEADLINE_MS = 2_000;
+/** Owners a record keeps: the claiming session and the last few the browser was given at login. */
+const MAX_OWNERS = 5;
 
 /** @internal Duplicate-callback handling of one strategy, over its store. */
 export class DuplicateCallbackGuard {
@@ -67,13 +71,16 @@ export class DuplicateCallbackGuard {
   }
 
   /**
-   * For a callback whose state did not verify: ends the request from the record when the callback
-   * was claimed before (a duplicate, or someone else's replay), and resolves `true`; resolves
-   * `false` when nothing is recorded. Rejects when the store cannot be read.
+   * For a callback whose state did not verify: when this session owns a recorded login (a reload
+   * whose state the first request used up), ends the request from the record and resolves `true`.
+   * Resolves `false` otherwise — nothing recorded, or someone else's login — and the request then
+   * fails exactly as a bad state does, so a stranger cannot even tell whether the URL was used.
+   * Rejects when the store cannot be read in time.
    */
   async endIfRecorded(callback: GuardedCallback, actions: PassportActions, req: Request): Promise<boolean> {
-    const value = await this.store.get(callback.key);
-    if (value === null || value === undefined) return false;
+    const value = await this.call(() => this.store.get(callback.key));
+    const record = parseRecord(value);
+    if (!record || !record.sessions.includes(callback.session)) return false;
     this.replay(callback, actions, req, value);
     return true;
   }
@@ -81,7 +88,7 @@ export class DuplicateCallbackGuard {
   /** Claims a callback whose state verified; resolves whether this request now owns the exchange. */
   async claim(callback: GuardedCallback): Promise<boolean> {
     const pending: CallbackRecord = { status: 'pending', sessions: [callback.session], expiresAt: callback.expiresAt };
-    callback.claimed = await this.store.claim(callback.key, JSON.stringify(pending), this.ttlSeconds);
+    callback.claimed = (await this.call(() => this.store.claim(callback.key, JSON.stringify(pending), this.ttlSeconds))) === true;
     return callback.claimed;
   }
 
@@ -103,7 +110,7 @@ export class DuplicateCallbackGuard {
     };
     const ttlSeconds = secondsUntil(callback.expiresAt);
     if (ttlSeconds <= 0) return ended(); // the claim already expired: nothing left to answer duplicates
-    this.store.set(callback.key, value, ttlSeconds).then(ended, ended);
+    this.call(() => this.store.set(callback.key, value, ttlSeconds)).then(ended, ended);
   }
 
   /**
@@ -128,8 +135,7 @@ export class DuplicateCallbackGuard {
       actions.fail({ ...DUPLICATE_UNFINISHED }, 401);
     };
     const poll = (): void => {
-      this.store
-        .get(callback.key)
+      this.call(() => this.store.get(callback.key))
         .then(decide, () => actions.fail({ ...DUPLICATE_UNFINISHED }, 401))
         .catch(() => {
           // The host already answered this request; nothing left to tell it.
@@ -154,20 +160,35 @@ export class DuplicateCallbackGuard {
     raw.once('close', () => {
       const now = sessionTag(req as Request & { sessionID?: unknown });
       if (now === undefined || now === callback.session) return;
-      this.store
-        .get(callback.key)
+      this.call(() => this.store.get(callback.key))
         .then((value) => {
           const record = parseRecord(value);
           if (!record || record.status !== 'success' || record.sessions.includes(now)) return;
           // The record keeps the expiry of its claim: reloads never extend its life.
           const ttlSeconds = record.expiresAt === undefined ? this.ttlSeconds : secondsUntil(record.expiresAt);
           if (ttlSeconds <= 0) return;
-          return this.store.set(callback.key, serialize({ ...record, sessions: [...record.sessions, now] }), ttlSeconds);
+          const [claimer = now, ...later] = record.sessions;
+          const sessions = [claimer, ...later.slice(-(MAX_OWNERS - 2)), now];
+          return this.call(() => this.store.set(callback.key, serialize({ ...record, sessions }), ttlSeconds));
         })
         .catch(() => {
           // Without the new id a reload fails like a forged state; the user is logged in anyway.
         });
     });
+  }
+
+  /**
+   * One store call, made safe: a store may throw or answer synchronously, or never answer (a Redis
+   * client queueing commands while offline). A call that does not settle within the deadline
+   * rejects, and the store counts as unreachable for this request.
+   */
+  private call<T>(operation: () => Promise<T> | T): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('The duplicate-callback store did not answer in time.')), Math.min(STORE_DEADLINE_MS, this.waitMs));
+      timer.unref();
+    });
+    return Promise.race([Promise.resolve().then(operation), deadline]).finally(() => clearTimeout(timer));
   }
 }
 

@@ -3,70 +3,92 @@
  * own key; an app that merges a token response or a profile's `_json` into its own objects
  * (`Object.assign`, a deep merge, lodash's `merge`) then sets a prototype or pollutes
  * `Object.prototype`. WeChat never sends such a key, so dropping it loses nothing.
- * `constructor` and `prototype` are harmless as own keys and are kept.
+ * `constructor` and `prototype` go too when they hold an object: a deep merge walks them into
+ * `Object.prototype` as well.
  */
 
-const PROTO = '__proto__';
-
-// A `\u` escape can spell the key without the text containing it (`"\u005f_proto__"`), so any
+// A `\u` escape can spell a key without the text containing it (`"\u005f_proto__"`), so any
 // escape sends the text through the reviver too. Answers with neither pay nothing.
-const MAY_HOLD_PROTO = /__proto__|\\u/;
+const MAY_HOLD_DANGER = /__proto__|constructor|prototype|\\u/;
 
-function dropProtoKey(key: string, value: unknown): unknown {
-  // Returning undefined makes JSON.parse delete the key from the object that holds it.
-  return key === PROTO ? undefined : value;
+/**
+ * Keys a merge walks into the prototype chain: `__proto__` always, and `constructor` or
+ * `prototype` holding an object (`{"constructor":{"prototype":{…}}}` pollutes through a naive
+ * deep merge, as in lodash's CVE-2019-10744). WeChat sends none of them.
+ */
+function isDangerous(key: string, value: unknown): boolean {
+  if (key === '__proto__') return true;
+  return (key === 'constructor' || key === 'prototype') && typeof value === 'object' && value !== null;
 }
 
-/** `JSON.parse` that leaves no `__proto__` key at any depth. Throws what `JSON.parse` throws. */
+function dropDangerous(key: string, value: unknown): unknown {
+  // Returning undefined makes JSON.parse delete the key from the object that holds it.
+  return isDangerous(key, value) ? undefined : value;
+}
+
+/** `JSON.parse` that leaves no prototype-polluting key at any depth. Throws what `JSON.parse` throws. */
 export function parseJSONWithoutProto(text: string): unknown {
-  return MAY_HOLD_PROTO.test(text) ? JSON.parse(text, dropProtoKey) : JSON.parse(text);
+  return MAY_HOLD_DANGER.test(text) ? JSON.parse(text, dropDangerous) : JSON.parse(text);
 }
 
 /**
- * `value` itself when no object in it has an own `__proto__` key; otherwise a copy without those
- * keys (arrays and plain objects copied, anything else shared). For values that did not come
- * through {@link parseJSONWithoutProto}, e.g. a profile built by an app from its own parse.
+ * `value` itself when nothing in it holds a prototype-polluting key; otherwise a copy without
+ * those keys (arrays and plain objects copied, anything else shared). For values that did not
+ * come through {@link parseJSONWithoutProto}, e.g. a profile built by an app from its own parse.
  */
 export function withoutProtoKeys<T>(value: T): T {
-  return hasProtoKey(value) ? (copyWithoutProto(value, new Map()) as T) : value;
+  return hasDangerousKey(value) ? (copyWithoutDangerousKeys(value) as T) : value;
 }
 
-// Iterative, so a deeply nested answer cannot overflow the stack; `seen` stops at cycles.
-function hasProtoKey(value: unknown): boolean {
+/** The arrays and plain objects JSON makes: the only values walked and copied. */
+function isContainer(value: unknown): value is unknown[] | Record<string, unknown> {
+  return typeof value === 'object' && value !== null && (Array.isArray(value) || isPlainObject(value));
+}
+
+// Iterative, so a deeply nested value cannot overflow the stack; `seen` stops at cycles.
+function hasDangerousKey(value: unknown): boolean {
   const pending: unknown[] = [value];
   const seen = new Set<object>();
   while (pending.length > 0) {
     const item = pending.pop();
-    // Only what JSON makes (arrays, plain objects), as copyWithoutProto copies only those.
-    if (typeof item !== 'object' || item === null || seen.has(item)) continue;
-    if (!Array.isArray(item) && !isPlainObject(item)) continue;
+    if (!isContainer(item) || seen.has(item)) continue;
     seen.add(item);
-    if (Object.hasOwn(item, PROTO)) return true;
-    // A loop, not push(...values): a huge array would pass too many arguments.
-    for (const child of Object.values(item)) pending.push(child);
+    for (const [key, child] of Object.entries(item)) {
+      if (!Array.isArray(item) && isDangerous(key, child)) return true;
+      // One push at a time: a huge array would pass too many arguments to push(...values).
+      pending.push(child);
+    }
   }
   return false;
 }
 
-function copyWithoutProto(value: unknown, copies: Map<object, unknown>): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  const known = copies.get(value);
-  if (known !== undefined) return known;
-  if (Array.isArray(value)) {
-    const out: unknown[] = [];
-    copies.set(value, out);
-    for (const item of value as unknown[]) out.push(copyWithoutProto(item, copies));
-    return out;
+// Iterative too: each container gets its empty copy first, then a work list fills it in.
+function copyWithoutDangerousKeys(value: unknown): unknown {
+  const copies = new Map<object, unknown[] | Record<string, unknown>>();
+  const work: Array<[unknown[] | Record<string, unknown>, unknown[] | Record<string, unknown>]> = [];
+  const copyOf = (item: unknown): unknown => {
+    if (!isContainer(item)) return item;
+    const known = copies.get(item);
+    if (known !== undefined) return known;
+    const empty: unknown[] | Record<string, unknown> = Array.isArray(item) ? [] : {};
+    copies.set(item, empty);
+    work.push([item, empty]);
+    return empty;
+  };
+  const root = copyOf(value);
+  while (work.length > 0) {
+    const [source, target] = work.pop() as [unknown[] | Record<string, unknown>, unknown[] | Record<string, unknown>];
+    if (Array.isArray(source)) {
+      for (const item of source) (target as unknown[]).push(copyOf(item));
+      continue;
+    }
+    for (const [key, item] of Object.entries(source)) {
+      if (isDangerous(key, item)) continue;
+      // defineProperty, not assignment: no setter on Object.prototype can see the value.
+      Object.defineProperty(target, key, { value: copyOf(item), enumerable: true, writable: true, configurable: true });
+    }
   }
-  if (!isPlainObject(value)) return value;
-  const out: Record<string, unknown> = {};
-  copies.set(value, out);
-  for (const [key, item] of Object.entries(value)) {
-    if (key === PROTO) continue;
-    // defineProperty, not assignment: no setter on Object.prototype can see the value.
-    Object.defineProperty(out, key, { value: copyWithoutProto(item, copies), enumerable: true, writable: true, configurable: true });
-  }
-  return out;
+  return root;
 }
 
 function isPlainObject(value: object): value is Record<string, unknown> {

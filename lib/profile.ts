@@ -90,7 +90,7 @@ export function parseProfile(json: unknown, identity?: WeChatIdentity, raw?: str
     openid,
     displayName: nonEmpty(info.nickname) ?? '',
     privilege: Array.isArray(info.privilege) ? info.privilege.filter((p): p is string => typeof p === 'string') : [],
-    _raw: raw ?? JSON.stringify(info),
+    _raw: raw ?? rawOf(info),
     _json: info,
   };
   if (unionid !== undefined) profile.unionid = unionid;
@@ -138,6 +138,15 @@ function httpsAvatar(value: unknown): string | undefined {
   if (parsed.protocol === 'http:') parsed.protocol = 'https:';
   if (parsed.protocol !== 'https:') return undefined;
   return parsed.toString();
+}
+
+// An app may hand parseProfile any value, nested beyond what JSON.stringify can walk.
+function rawOf(info: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(info);
+  } catch {
+    throw new WeChatResponseError('WeChat userinfo cannot be serialized (nested too deeply, or not JSON).', { code: 'WECHAT_MALFORMED_RESPONSE' });
+  }
 }
 
 function nonEmpty(value: unknown): string | undefined {

@@ -189,8 +189,8 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
       const app = code === undefined ? this.appForLogin(req, options.flow) : this.appForCallback(state);
       if (!app) return this.fail({ message: 'Invalid authorization request state.' }, 403);
       const callbackURL = resolveCallbackURL(req, options.callbackURL ?? this._settings.callbackURL, this._settings.trustProxy);
-      // passport-oauth2 must read the request as we just did: a code or state in a body is ignored.
-      const view = queryOnlyView(req);
+      // passport-oauth2 must read the request as we just did (no body code or state, no ?error=).
+      const view = passportView(req);
       const run = (callback?: GuardedCallback): void => {
         try {
           const attempt = this.beginAttempt(app, req, callback);
@@ -480,15 +480,28 @@ function queryParam(req: Request, name: string): string | undefined {
 
 /**
  * The request as passport-oauth2 may see it. passport-oauth2 also reads `code` and `state` from
- * the body, which would let a body turn a login start into a callback our checks never saw; when
- * the body holds either, it sees the request through a view without a body (reads and session
- * writes still reach the real request).
+ * the body, which would let a body turn a login start into a callback our checks never saw, and it
+ * acts on `?error=…&error_description=…` before any state check — WeChat never sends those, so a
+ * crafted link would put its own text in the app's failure message or logs. When a request holds
+ * either, passport-oauth2 sees it through a view without them (reads and session writes still reach
+ * the real request).
  */
-function queryOnlyView(req: Request): Request {
+function passportView(req: Request): Request {
   const body: unknown = req.body;
-  if (typeof body !== 'object' || body === null || !('code' in body || 'state' in body)) return req;
-  return Object.create(req, { body: { value: undefined, enumerable: true } }) as Request;
+  const query: unknown = req.query;
+  const bodyHasCallback = typeof body === 'object' && body !== null && ('code' in body || 'state' in body);
+  const queryHasError = typeof query === 'object' && query !== null && OAUTH_ERROR_PARAMS.some((name) => Object.hasOwn(query, name));
+  if (!bodyHasCallback && !queryHasError) return req;
+  const hidden: PropertyDescriptorMap = {};
+  if (bodyHasCallback) hidden.body = { value: undefined, enumerable: true };
+  if (queryHasError) {
+    const kept = Object.entries(query as Record<string, unknown>).filter(([name]) => !OAUTH_ERROR_PARAMS.includes(name));
+    hidden.query = { value: Object.fromEntries(kept), enumerable: true };
+  }
+  return Object.create(req, hidden) as Request;
 }
+
+const OAUTH_ERROR_PARAMS: readonly string[] = ['error', 'error_description', 'error_uri'];
 
 /**
  * Makes a relative callbackURL absolute from the request. Reads only `headers`, `url` and the

@@ -170,8 +170,8 @@ describe('parseProfile', () => {
     expect(parseProfile({ ...json, unionid: UNIONID }, { openid: OPENID, unionid: '' }).id).toBe(UNIONID);
   });
 
-  it('keeps no __proto__ key in _json, at any depth, and leaves harmless constructor keys alone', () => {
-    const raw = `{"openid":"${OPENID}","__proto__":{"polluted":1},"tags":[{"__proto__":{"polluted":2}}],"constructor":{"prototype":{"polluted":3}}}`;
+  it('keeps no __proto__ key in _json at any depth, nor a constructor holding an object, and leaves a string constructor alone', () => {
+    const raw = `{"openid":"${OPENID}","__proto__":{"polluted":1},"tags":[{"__proto__":{"polluted":2}},{"constructor":"kept"}],"constructor":{"prototype":{"polluted":3}}}`;
     const json = JSON.parse(raw) as Record<string, unknown>;
     expect(Object.hasOwn(json, '__proto__')).toBe(true);
 
@@ -179,7 +179,8 @@ describe('parseProfile', () => {
 
     expect(Object.hasOwn(profile._json, '__proto__')).toBe(false);
     expect(Object.hasOwn((profile._json.tags as object[])[0] ?? {}, '__proto__')).toBe(false);
-    expect(Object.hasOwn(profile._json, 'constructor')).toBe(true);
+    expect(Object.hasOwn(profile._json, 'constructor')).toBe(false);
+    expect((profile._json.tags as object[])[1]).toEqual({ constructor: 'kept' });
     expect(profile._raw).toBe(raw);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });

@@ -1,6 +1,8 @@
 /**
  * A Redis-backed store for duplicate WeChat callbacks, shared by every instance of an app. Copy
- * it: it only needs a connected node-redis v5 client (`createClient({ url }).connect()`).
+ * it: it only needs a connected node-redis v5 client (`createClient({ url }).connect()`). Create
+ * the client with `disableOfflineQueue: true`, so a Redis outage fails calls at once instead of
+ * queueing them (the strategy gives up on a store call after 2 seconds either way).
  */
 import type { WeChatCallbackStore } from 'passport-wechat-oauth2';
 
