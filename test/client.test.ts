@@ -14,6 +14,7 @@ import {
   WeChatRequestError,
   WeChatResponseError,
   WeChatTokenError,
+  WeChatUserBlockedError,
   type WeChatErrorCode,
 } from '../lib/errors.js';
 import { useNockAtTheEdge } from './helpers/nock.js';
@@ -520,5 +521,106 @@ describe('the client object', () => {
     expect(inspect(client, { depth: 10, showHidden: true })).not.toContain(APP_SECRET);
     expect(JSON.stringify(client)).not.toContain(APP_SECRET);
     expect(Object.values(client)).not.toContain(APP_SECRET);
+  });
+});
+
+// -- WeChat's own examples: test/fixtures/doc-*.json, each copied from a WeChat doc page (see
+// test/fixtures/README.md), served as WeChat serves them: HTTP 200, text/plain. ----------------
+
+/** A documented body and the JSON it holds. */
+function documented(name: string): { body: string; json: Record<string, unknown> } {
+  const body = fixture(name);
+  return { body, json: JSON.parse(body) as Record<string, unknown> };
+}
+
+const sessionCall = () =>
+  nock(WECHAT_API)
+    .get('/sns/jscode2session')
+    .query({ appid: APP_ID, secret: APP_SECRET, js_code: CODE, grant_type: 'authorization_code' });
+
+describe("WeChat's documented answers (test/fixtures/doc-*.json)", () => {
+  it("reads the website login doc's token answer into a typed token, unionid included", async () => {
+    tokenCall().reply(200, documented('doc-website-access-token.json').body, TEXT);
+
+    const token = await newClient().exchangeCode(CODE);
+
+    expect(token).toEqual({
+      access_token: 'ACCESS_TOKEN',
+      expires_in: 7200,
+      refresh_token: 'REFRESH_TOKEN',
+      openid: 'OPENID',
+      scope: 'SCOPE',
+      unionid: 'UNIONID',
+    });
+  });
+
+  it("reads the Official Account doc's token answer with is_snapshotuser: 1 kept for the strategy", async () => {
+    tokenCall().reply(200, documented('doc-oa-access-token.json').body, TEXT);
+
+    const token = await newClient().exchangeCode(CODE);
+
+    expect(token).toEqual({
+      access_token: 'ACCESS_TOKEN',
+      expires_in: 7200,
+      refresh_token: 'REFRESH_TOKEN',
+      openid: 'OPENID',
+      scope: 'SCOPE',
+      is_snapshotuser: 1,
+      unionid: 'UNIONID',
+    });
+  });
+
+  it("reads the refresh doc's answer into a typed token without unionid", async () => {
+    refreshCall().reply(200, documented('doc-oa-refresh-token.json').body, TEXT);
+
+    const token = await newClient().refreshAccessToken(REFRESH_TOKEN);
+
+    expect(token).toEqual({ access_token: 'ACCESS_TOKEN', expires_in: 7200, refresh_token: 'REFRESH_TOKEN', openid: 'OPENID', scope: 'SCOPE' });
+  });
+
+  it.each(['doc-website-userinfo.json', 'doc-oa-userinfo.json'])('returns %s parsed and raw from getUserInfo', async (name) => {
+    const { body, json } = documented(name);
+    userinfoCall().reply(200, body, TEXT);
+
+    const info = await newClient().getUserInfo(ACCESS_TOKEN, OPENID);
+
+    expect(info).toEqual({ json, raw: body });
+  });
+
+  it("resolves checkAccessToken true on the sns/auth doc's valid-token answer, its odd spacing included", async () => {
+    authCall().reply(200, documented('doc-auth-ok.json').body, TEXT);
+
+    await expect(newClient().checkAccessToken(ACCESS_TOKEN, OPENID)).resolves.toBe(true);
+  });
+
+  it("resolves checkAccessToken false on the sns/auth doc's invalid-token answer (40003)", async () => {
+    authCall().reply(200, documented('doc-auth-error-40003.json').body, TEXT);
+
+    await expect(newClient().checkAccessToken(ACCESS_TOKEN, OPENID)).resolves.toBe(false);
+  });
+
+  it("reads code2Session's doc example, whose errcode 0 is a success, keeping its extra fields", async () => {
+    sessionCall().reply(200, documented('doc-code2session.json').body, TEXT);
+
+    const session = await newClient().codeToSession(CODE);
+
+    expect(session).toEqual({ openid: 'xxxxxx', session_key: 'xxxxx', unionid: 'xxxxx', errcode: 0, errmsg: 'xxxxx' });
+  });
+
+  it.each<[string, string, () => nock.Interceptor, (client: WeChatClient) => Promise<unknown>, typeof WeChatAPIError, WeChatErrorCode, boolean]>([
+    ['40029 on the code exchange', 'doc-website-access-token-error-40029.json', tokenCall, (c) => c.exchangeCode(CODE), WeChatCodeError, 'WECHAT_INVALID_CODE', false],
+    ['40030 on the refresh', 'doc-website-refresh-token-error-40030.json', refreshCall, (c) => c.refreshAccessToken(REFRESH_TOKEN), WeChatTokenError, 'WECHAT_INVALID_REFRESH_TOKEN', false],
+    ['40003 on userinfo', 'doc-website-userinfo-error-40003.json', () => userinfoCall(), (c) => c.getUserInfo(ACCESS_TOKEN, OPENID), WeChatTokenError, 'WECHAT_INVALID_TOKEN', false],
+    ['40226 on code2Session', 'doc-code2session-error-40226.json', sessionCall, (c) => c.codeToSession(CODE), WeChatUserBlockedError, 'WECHAT_USER_BLOCKED', false],
+    ['45011 on code2Session', 'doc-code2session-error-45011.json', sessionCall, (c) => c.codeToSession(CODE), WeChatAPIError, 'WECHAT_RATE_LIMITED', true],
+    ['-1 on code2Session', 'doc-code2session-error-system.json', sessionCall, (c) => c.codeToSession(CODE), WeChatAPIError, 'WECHAT_SYSTEM_BUSY', true],
+  ])('turns the documented %s into a typed error (%s)', async (_what, name, call, run, kind, code, retryable) => {
+    const { body, json } = documented(name);
+    call().reply(200, body, TEXT);
+
+    const err = await failure(run(newClient()));
+
+    expect(err).toBeInstanceOf(kind);
+    expect(err).toMatchObject({ code, retryable, errcode: json.errcode, errmsg: json.errmsg, rid: undefined });
   });
 });

@@ -57,7 +57,7 @@ export const PAGE_ERRORS = Object.freeze({
   parameterOrder: {
     zh: '该链接无法访问',
     en: 'This link cannot be accessed',
-    hint: 'Parameters must come in the order appid, redirect_uri, response_type, scope, state (strictParameterOrder).',
+    hint: 'Parameters must come in the order appid, redirect_uri, response_type, scope, state, as WeChat requires (start the emulator with strictParameterOrder: false to accept any order).',
   },
   unknownUser: { zh: '未知的测试用户', en: 'Unknown test user', hint: 'The posted "user" is not registered in the emulator.' },
   noWebLogin: {

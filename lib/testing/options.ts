@@ -39,7 +39,8 @@ export function resolveOptions(options: WeChatEmulatorOptions): ResolvedOptions 
     refreshTokenTtlMs: (options.refreshTokenTtlSeconds ?? DEFAULTS.refreshTokenTtl) * SECOND,
     rotateRefreshToken: options.rotateRefreshToken ?? false,
     autoConfirmBase: options.autoConfirmBase ?? true,
-    strictParameterOrder: options.strictParameterOrder ?? false,
+    // NOTE: WeChat checks the authorize link with a strict regex (§3.1): strict unless loosened on purpose.
+    strictParameterOrder: options.strictParameterOrder ?? true,
     clock: options.clock ?? Date.now,
   };
 }

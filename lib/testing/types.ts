@@ -126,11 +126,13 @@ export interface WeChatEmulatorOptions {
    */
   readonly autoConfirmBase?: boolean;
   /**
-   * Show an error page when the authorize query is not in WeChat's documented order
-   * (appid, redirect_uri, response_type, scope[, state]) — WeChat's "strict regex" check (§3.1).
-   * Applies to both pages. wxLogin.js's iframe URL (`login_type=jssdk`) has an order of its own,
-   * which real qrconnect accepts: it is held to that order instead (§2.3).
-   * @defaultValue false (the order is always recorded in {@link EmulatorCall.documentedOrder})
+   * Show an error page ("该链接无法访问") when the authorize query is not in WeChat's documented
+   * order (appid, redirect_uri, response_type, scope[, state]), as WeChat's "strict regex" check
+   * does (§3.1). Applies to both pages. wxLogin.js's iframe URL (`login_type=jssdk`) has an order
+   * of its own, which real qrconnect accepts: it is held to that order instead (§2.3). `false`
+   * loosens the check: any order is accepted, and only recorded in
+   * {@link EmulatorCall.documentedOrder}.
+   * @defaultValue true (WeChat's behaviour)
    */
   readonly strictParameterOrder?: boolean;
   /** Current time in ms; inject to test expiry. @defaultValue Date.now */
