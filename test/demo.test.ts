@@ -17,7 +17,7 @@ import {
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp, jsonForScript, WXLOGIN_SCRIPT_URL } from '../examples/express/app.ts';
-import { chooseMode, emulatorSimulator, startDemo } from '../examples/express/server.ts';
+import { chooseMode, emulatorSimulator, startDemo, type RunningDemo } from '../examples/express/server.ts';
 
 let emulator: WeChatEmulator;
 
@@ -314,9 +314,12 @@ describe('the demo app with an Official Account, and the embedded QR code', () =
 });
 
 describe('the demo app: Mini Program and native-app sign-in (a posted code)', () => {
-  it('links /miniprogram and /app from the home page only when they are configured', async () => {
+  it('links /miniprogram and /app from the home page when they are configured', async () => {
     const home = await request(buildAppWithPhone()).get('/').expect(200);
     expect(home.text).toContain('<a href="/miniprogram">Mini Program sign-in</a> · <a href="/app">Native-app sign-in</a>');
+  });
+
+  it('has neither the links nor the routes of /miniprogram and /app when they are not configured', async () => {
     const plain = buildApp();
     expect((await request(plain).get('/').expect(200)).text).not.toContain('/miniprogram');
     await request(plain).get('/miniprogram').expect(404);
@@ -352,19 +355,26 @@ describe('the demo app: Mini Program and native-app sign-in (a posted code)', ()
     expect(emulator.calls.map((call) => [call.endpoint, call.query.js_code])).toEqual([['jscode2session', '[redacted]']]);
   });
 
-  it('answers a reused code with 401 and a high-risk user with 403, as JSON the phone shows', async () => {
+  it('answers a reused code with 401, as JSON the phone shows', async () => {
     const app = buildAppWithPhone();
     const code = await wxLoginCode(app, 'bob');
     expect((await request(app).post('/auth/wechat/miniprogram').send({ code }).expect(200)).body.user.id)
       .toBe(emulator.openidFor(DEMO_MINIPROGRAM_APP.appid, 'bob')); // no unionid: the openid
     const reused = await request(app).post('/auth/wechat/miniprogram').send({ code }).expect(401);
     expect(reused.body).toEqual({ code: 'WECHAT_INVALID_CODE', message: expect.stringContaining('Call wx.login() again') as unknown });
-    const eve = await request(app).post('/auth/wechat/miniprogram').send({ code: await wxLoginCode(app, 'eve') }).expect(403);
-    expect(eve.body.code).toBe('WECHAT_USER_BLOCKED');
-    await request(app).post('/auth/wechat/miniprogram').send({}).expect(400, { code: 'WECHAT_MISSING_CODE', message: 'The request carries no WeChat code (field "code").' });
   });
 
-  it("decrypts wx.getUserInfo()'s data with the login's session key in verify, and refuses tampered data", async () => {
+  it('answers a high-risk user with 403, as JSON the phone shows', async () => {
+    const app = buildAppWithPhone();
+    const eve = await request(app).post('/auth/wechat/miniprogram').send({ code: await wxLoginCode(app, 'eve') }).expect(403);
+    expect(eve.body.code).toBe('WECHAT_USER_BLOCKED');
+  });
+
+  it('answers a post without a code with 400, as JSON the phone shows', async () => {
+    await request(buildAppWithPhone()).post('/auth/wechat/miniprogram').send({}).expect(400, { code: 'WECHAT_MISSING_CODE', message: 'The request carries no WeChat code (field "code").' });
+  });
+
+  it("decrypts wx.getUserInfo()'s data with the login's session key in verify, and refuses it after a new wx.login()", async () => {
     const app = buildAppWithPhone();
     const code = await wxLoginCode(app, 'alice'); // first: the data is encrypted with this login's session key
     const data = (await request(app).post('/demo/emulator/user-info').send({ user: 'alice' }).expect(200)).body as Record<string, string>;
@@ -383,14 +393,17 @@ describe('the demo app: Mini Program and native-app sign-in (a posted code)', ()
     expect(stale.body).toEqual({ code: 'USERDATA_REFUSED', message: 'The posted user data could not be read.' });
   });
 
-  it('answers WeChat being busy with 503 and retryable: true, and bad JSON with 400', async () => {
+  it('answers WeChat being busy with 503 and retryable: true, and logs it', async () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     const app = buildAppWithPhone();
     emulator.failNext('jscode2session', { errcode: -1 });
     const busy = await request(app).post('/auth/wechat/miniprogram').send({ code: await wxLoginCode(app, 'alice') }).expect(503);
     expect(busy.body).toMatchObject({ code: 'WECHAT_SYSTEM_BUSY', retryable: true });
     expect(logged).toHaveBeenCalledOnce();
-    const bad = await request(app).post('/auth/wechat/miniprogram').set('Content-Type', 'application/json').send('{"code":').expect(400);
+  });
+
+  it('answers a body that is not JSON with 400 and retryable: false', async () => {
+    const bad = await request(buildAppWithPhone()).post('/auth/wechat/miniprogram').set('Content-Type', 'application/json').send('{"code":').expect(400);
     expect(bad.body).toMatchObject({ code: 'BAD_REQUEST', retryable: false });
   });
 
@@ -411,11 +424,16 @@ describe('the demo app: Mini Program and native-app sign-in (a posted code)', ()
     expect((await request(app).post('/auth/wechat/app').send({ code }).expect(401)).body.code).toBe('WECHAT_INVALID_CODE');
   });
 
-  it('lets the demo-only endpoints refuse an unknown user, and user data before any wx.login()', async () => {
-    const app = buildAppWithPhone();
-    expect((await request(app).post('/demo/emulator/wx-login').send({ user: 'zed' }).expect(400)).body.message).toMatch(/no user zed/);
-    expect((await request(app).post('/demo/emulator/user-info').send({ user: 'bob' }).expect(400)).body.message).toMatch(/issueCode\(\) first/);
-    expect((await request(app).post('/demo/emulator/send-auth').send({}).expect(400)).body.code).toBe('DEMO_BAD_REQUEST');
+  it('lets the demo-only wx.login() refuse an unknown user', async () => {
+    expect((await request(buildAppWithPhone()).post('/demo/emulator/wx-login').send({ user: 'zed' }).expect(400)).body.message).toMatch(/no user zed/);
+  });
+
+  it('lets the demo-only user data refuse a user before any wx.login()', async () => {
+    expect((await request(buildAppWithPhone()).post('/demo/emulator/user-info').send({ user: 'bob' }).expect(400)).body.message).toMatch(/issueCode\(\) first/);
+  });
+
+  it('lets the demo-only SendAuth refuse a request without a user', async () => {
+    expect((await request(buildAppWithPhone()).post('/demo/emulator/send-auth').send({}).expect(400)).body.code).toBe('DEMO_BAD_REQUEST');
   });
 
   it('shows the client code instead of the phone with real credentials, and has no demo-only endpoints', async () => {
@@ -488,15 +506,17 @@ describe('npm run demo (examples/express/server.ts)', () => {
     expect(chooseMode({ ...MP, ...MOBILE })).toMatchObject({ mode: 'emulator' }); // the emulator has its own
   });
 
-  it('refuses a bad PORT or a relative WECHAT_CALLBACK_URL', () => {
+  it('refuses a PORT that is not a port number', () => {
     expect(() => chooseMode({ PORT: 'http' })).toThrow(/PORT must be a port number/);
     expect(() => chooseMode({ PORT: '70000' })).toThrow(/PORT/);
+  });
+
+  it('refuses a relative WECHAT_CALLBACK_URL', () => {
     expect(() => chooseMode({ ...REAL, WECHAT_CALLBACK_URL: '/auth/wechat/callback' })).toThrow(/absolute URL/);
   });
 
   it('starts the emulator and the app: the login starts on the emulator and comes back to localhost:PORT', async () => {
-    const port = await freePort();
-    const demo = await startDemo({ PORT: String(port) });
+    const { port, demo } = await startDemoOnAFreePort();
     try {
       expect(demo.url).toBe(`http://localhost:${port}/`);
       const home = await fetch(`http://127.0.0.1:${port}/`);
@@ -530,10 +550,21 @@ describe('npm run demo (examples/express/server.ts)', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/**
+ * `startDemo` on a port that was free a moment before. It cannot listen on port 0 and read the
+ * port back (the callback URL it registers names the port before it listens), so when something
+ * took that port in between (EADDRINUSE), it tries another.
+ */
+async function startDemoOnAFreePort(): Promise<{ port: number; demo: RunningDemo }> {
+  for (let attempt = 1; ; attempt++) {
+    const probe = createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    try {
+      return { port, demo: await startDemo({ PORT: String(port) }) };
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'EADDRINUSE' || attempt === 5) throw error;
+    }
+  }
 }

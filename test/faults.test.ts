@@ -1,8 +1,11 @@
 /**
  * What a whole login does when WeChat (or something in between) misbehaves at the byte level:
  * a real node:http server on 127.0.0.1 hangs, drips, floods, resets, answers HTML, broken JSON,
- * a redirect or nothing. Each login must end quickly in Passport's `error` with a typed
- * WeChatError, hold no secret, keep memory bounded and never follow a redirect.
+ * a redirect or nothing. Each login must end in Passport's `error` with a typed WeChatError, hold
+ * no secret, keep memory bounded and never follow a redirect. The strategy's timeout is short, so a
+ * broken guard (no deadline, no size cap) fails here at once with the wrong error code; a login
+ * that does not end at all fails after GUARD_MS with a message saying so, not as a hung worker.
+ * How fast anything is, is measured by `npm run bench`, not asserted here.
  * (No nock here: nock and an aborted undici request trip an uncaught assertion.)
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -23,9 +26,14 @@ import { ACCESS_TOKEN, APPID, CODE, OPENID, REFRESH_TOKEN, SECRET, STATE, UNIONI
 const SECRETS = [SECRET, CODE, ACCESS_TOKEN, REFRESH_TOKEN];
 
 const TIMEOUT_MS = 500;
-/** How late after the deadline a login may end: generous, for a loaded 2-core CI machine. */
-const MARGIN_MS = 1_500;
+/**
+ * A login still running this long after it started has not ended at all (the deadline is
+ * TIMEOUT_MS): the test stops waiting and fails with that, well before vitest's own timeout.
+ */
+const GUARD_MS = 5_000;
 const MiB = 1024 * 1024;
+/** What the flood offers: far more than maxResponseBytes (1 MiB by default), and then it stops. */
+const FLOOD_BYTES = 64 * MiB;
 
 const TOKEN_BODY = tokenBody(WEBSITE_LOGIN);
 const USERINFO_BODY = JSON.stringify({
@@ -135,7 +143,7 @@ function misbehave(fault: Fault, req: IncomingMessage, res: ServerResponse): voi
       res.flushHeaders();
       return drip(socket, body + ' '.repeat(2_000));
     case 'flood-64MiB':
-      return flood(res, 64 * MiB);
+      return flood(res, FLOOD_BYTES);
     case 'declare-64MiB':
       // Says 64 MiB up front; sends a little and then waits.
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 64 * MiB });
@@ -225,14 +233,29 @@ function newStrategy(): WeChatStrategy {
   );
 }
 
+/** One login's outcome, and how long it took; rejects if it has not ended after GUARD_MS. */
 async function login(strategy = newStrategy()): Promise<{ outcome: Outcome; ms: number }> {
   const started = performance.now();
-  const outcome = await authenticate(strategy, {
-    query: { code: CODE, state: STATE },
-    session: sessionWithState(STATE),
-    url: `/auth/wechat/callback?code=${CODE}&state=${STATE}`,
+  let guard: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_resolve, reject) => {
+    guard = setTimeout(
+      () => reject(new Error(`the login had not ended ${GUARD_MS} ms after it started, with a ${TIMEOUT_MS} ms timeout: the deadline does not bound the exchange`)),
+      GUARD_MS,
+    );
   });
-  return { outcome, ms: performance.now() - started };
+  try {
+    const outcome = await Promise.race([
+      authenticate(strategy, {
+        query: { code: CODE, state: STATE },
+        session: sessionWithState(STATE),
+        url: `/auth/wechat/callback?code=${CODE}&state=${STATE}`,
+      }),
+      stuck,
+    ]);
+    return { outcome, ms: performance.now() - started };
+  } finally {
+    clearTimeout(guard);
+  }
 }
 
 function errorOf(outcome: Outcome): Error {
@@ -271,7 +294,7 @@ const FAULTS = Object.keys(EXPECTED) as Fault[];
 const TARGETS: Target[] = ['access_token', 'userinfo'];
 
 describe.each(TARGETS)('when %s misbehaves', (target) => {
-  it.each(FAULTS)('%s: ends in time with a typed error, no secret, no redirect followed', async (fault) => {
+  it.each(FAULTS)('%s: ends with a typed error, no secret, no redirect followed', async (fault) => {
     armed = { target, fault };
     const rssBefore = process.memoryUsage().rss;
     let rssPeak = rssBefore;
@@ -296,9 +319,9 @@ describe.each(TARGETS)('when %s misbehaves', (target) => {
     if (fault === 'html-502') expect(error).toMatchObject({ status: 502, retryable: true });
     if (fault.startsWith('redirect-')) expect((error as WeChatError).status).toBe(Number(fault.slice(-3)));
 
-    // In time: the deadline bounds the whole call, body included. The other faults end at once
-    // (their code is not WECHAT_TIMEOUT, so they did not wait for the deadline).
-    expect(ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+    // The deadline bounds the whole call, body included (login() fails a login that does not end);
+    // a fault that never finishes its answer ends at the deadline, not before. The other faults
+    // end without it: their code is not WECHAT_TIMEOUT.
     if (expected.waitsForDeadline) expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
 
     // Nothing secret in any rendering of the error (message, stack, String, JSON, inspect with causes).
@@ -315,9 +338,9 @@ describe.each(TARGETS)('when %s misbehaves', (target) => {
     await expect(Promise.race([faulty.done.then(() => 'closed'), delay(1_000).then(() => 'still open')])).resolves.toBe('closed');
 
     if (fault === 'flood-64MiB') {
-      // Read at most ~1 MiB (maxResponseBytes), then hung up: the server never got to send 64 MiB,
-      // and this process did not grow by anything near it.
-      expect(floodWritten).toBeLessThan(16 * MiB);
+      // Read at most ~1 MiB (maxResponseBytes), then hung up: the server never got to send all it
+      // offered, and this process did not grow by anything near it.
+      expect(floodWritten, `the server wrote ${floodWritten} of the ${FLOOD_BYTES} bytes it offered before the client hung up`).toBeLessThan(16 * MiB);
       expect(rssPeak - rssBefore).toBeLessThan(32 * MiB);
     }
   });

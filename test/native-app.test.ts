@@ -11,13 +11,21 @@ import nock from 'nock';
 import { Passport } from 'passport';
 import { Strategy as PassportStrategyBase } from 'passport-strategy';
 import request from 'supertest';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WeChatCredentialsError, WeChatOptionsError, WeChatTokenError } from '../lib/errors.js';
 import { WeChatMiniProgramStrategy } from '../lib/miniprogram.js';
 import { WeChatAppStrategy, type WeChatAppStrategyOptions } from '../lib/native-app.js';
 import type { VerifyCallback, WeChatVerifyFunction } from '../lib/options.js';
 import type { WeChatProfile } from '../lib/profile.js';
 import { WeChatStrategy } from '../lib/strategy.js';
+import {
+  DEMO_MINIPROGRAM_APP,
+  DEMO_MOBILE_APP,
+  DEMO_OFFICIAL_ACCOUNT_APP,
+  DEMO_WEBSITE_APP,
+  WeChatEmulator,
+  type EmulatorApp,
+} from '../lib/testing/index.js';
 import type { WeChatTokenResponse } from '../lib/client.js';
 import { mockWeChatLogin, useNockAtTheEdge } from './helpers/nock.js';
 import { authenticate, errorOf, sessionWithState } from './helpers/passport.js';
@@ -83,15 +91,19 @@ describe('signing in with a code from the WeChat SDK', () => {
     });
   });
 
-  it('reads the code from the query only with allowCodeInQuery: true, or from the field named by codeField', async () => {
+  it('ignores a code in the query by default: no code, 400', async () => {
     expect(await authenticate(new WeChatAppStrategy(options(), returnProfile), { query: { code: CODE } }))
       .toMatchObject({ action: 'fail', status: 400, challenge: { code: 'WECHAT_MISSING_CODE' } });
+  });
 
+  it('reads the code from the query with allowCodeInQuery: true', async () => {
     mockToken();
     mockUserInfo();
     const fromQuery = new WeChatAppStrategy(options({ allowCodeInQuery: true }), returnProfile);
     expect((await authenticate(fromQuery, { query: { code: CODE } })).action).toBe('success');
+  });
 
+  it('reads the code from the field named by codeField', async () => {
     mockToken();
     mockUserInfo();
     const custom = new WeChatAppStrategy(options({ codeField: 'authCode' }), returnProfile);
@@ -108,7 +120,7 @@ describe('signing in with a code from the WeChat SDK', () => {
     expect(await authenticate(strategy, posted())).toMatchObject({ user: { scope: 'snsapi_userinfo', expires: 7200, id: UNIONID } });
   });
 
-  it('passes the request first with passReqToCallback, with and without params', async () => {
+  it('passes the request first with passReqToCallback', async () => {
     const req = posted();
     mockToken();
     mockUserInfo();
@@ -116,7 +128,9 @@ describe('signing in with a code from the WeChat SDK', () => {
       done(null, { same: r.body === req.body, id: profile.id }),
     );
     expect(await authenticate(five, req)).toMatchObject({ action: 'success', user: { same: true, id: UNIONID } });
+  });
 
+  it('passes the request first and the token response as params to a six-argument verify with passReqToCallback', async () => {
     mockToken();
     mockUserInfo();
     const six = new WeChatAppStrategy(
@@ -127,14 +141,16 @@ describe('signing in with a code from the WeChat SDK', () => {
     expect(await authenticate(six, posted())).toMatchObject({ action: 'success', user: { openid: OPENID, id: UNIONID } });
   });
 
-  it('skips the userinfo call with skipUserProfile, also decided per token through a callback', async () => {
+  it('skips the userinfo call with skipUserProfile: true, and still gives the ids', async () => {
     mockToken();
     const skipping = new WeChatAppStrategy(options({ skipUserProfile: true }), returnProfile);
     expect(await authenticate(skipping, posted())).toMatchObject({
       action: 'success',
       user: { provider: 'wechat', id: UNIONID, openid: OPENID, appid: APPID, displayName: '' },
     });
+  });
 
+  it('lets a skipUserProfile callback decide per token', async () => {
     mockToken();
     const seen: string[] = [];
     const deciding = new WeChatAppStrategy(
@@ -276,11 +292,15 @@ describe('token helpers', () => {
     await expect(strategy().refreshAccessToken(REFRESH_TOKEN)).resolves.toMatchObject({ access_token: 'new', openid: OPENID });
   });
 
-  it('checks a token with sns/auth', async () => {
+  it('checks a token with sns/auth: true when WeChat answers errcode 0', async () => {
     nock(WECHAT_API).get('/sns/auth').query({ access_token: ACCESS_TOKEN, openid: OPENID }).reply(200, '{"errcode":0,"errmsg":"ok"}', TEXT);
-    nock(WECHAT_API).get('/sns/auth').query({ access_token: 'stale', openid: OPENID }).reply(200, '{"errcode":40003,"errmsg":"invalid openid"}', TEXT);
 
     await expect(strategy().checkAccessToken(ACCESS_TOKEN, OPENID)).resolves.toBe(true);
+  });
+
+  it('checks a token with sns/auth: false when WeChat says the token or openid is invalid', async () => {
+    nock(WECHAT_API).get('/sns/auth').query({ access_token: 'stale', openid: OPENID }).reply(200, '{"errcode":40003,"errmsg":"invalid openid"}', TEXT);
+
     await expect(strategy().checkAccessToken('stale', OPENID)).resolves.toBe(false);
   });
 
@@ -288,35 +308,6 @@ describe('token helpers', () => {
     mockUserInfo();
 
     await expect(strategy().loadUserProfile({ access_token: ACCESS_TOKEN, openid: OPENID })).resolves.toMatchObject({ id: UNIONID, appid: APPID });
-  });
-});
-
-describe('many logins at once', () => {
-  it('gives each of 100 interleaved logins its own user and leaves the strategy unchanged', async () => {
-    const strategy = new WeChatAppStrategy(options(), (_a, _r, profile, done) => done(null, { openid: profile.openid }));
-    const before = inspect(strategy, { depth: 4, showHidden: true });
-    const users = Array.from({ length: 100 }, (_, i) => ({
-      code: `code${String(i).padStart(28, '0')}`,
-      token: `86_token_${i}_${'t'.repeat(60)}`,
-      openid: `o${String(i).padStart(27, '0')}`,
-    }));
-    for (const user of users) {
-      nock(WECHAT_API)
-        .get('/sns/oauth2/access_token')
-        .query({ appid: APPID, secret: SECRET, code: user.code, grant_type: 'authorization_code' })
-        .delay(Math.floor(Math.random() * 30))
-        .reply(200, JSON.stringify({ access_token: user.token, expires_in: 7200, refresh_token: 'r', openid: user.openid, scope: 'snsapi_userinfo' }), TEXT);
-      nock(WECHAT_API)
-        .get('/sns/userinfo')
-        .query({ access_token: user.token, openid: user.openid })
-        .delay(Math.floor(Math.random() * 30))
-        .reply(200, JSON.stringify({ openid: user.openid, nickname: user.openid, sex: 0, headimgurl: '' }), TEXT);
-    }
-
-    const outcomes = await Promise.all(users.map((user) => authenticate(strategy, posted({ code: user.code }))));
-
-    outcomes.forEach((outcome, i) => expect(outcome).toMatchObject({ action: 'success', user: { openid: users[i]?.openid } }));
-    expect(inspect(strategy, { depth: 4, showHidden: true })).toBe(before);
   });
 });
 
@@ -352,60 +343,72 @@ describe('constructing the strategy', () => {
 });
 
 describe('one person across website, Official Account, Mini Program and app', () => {
-  it('gets the same profile.id from all four when the apps share an Open Platform account (unionid)', async () => {
-    const apps = {
-      website: { appid: 'wx1f2e3d4c5b6a7980', secret: 'c0ffee00c0ffee00c0ffee00c0ffee00', openid: 'oWebQt2LF0SpCODdV4KhLuEoPgwg', scope: 'snsapi_login' },
-      official: { appid: 'wx91e7c0a54d3b682f', secret: 'c84e2a6f0b1d3957e8a2c4f6b0d19375', openid: 'oOffQt2LF0SpCODdV4KhLuEoPgwg', scope: 'snsapi_userinfo' },
-    };
-    for (const app of Object.values(apps)) {
-      const token = `86_${app.openid}_token`;
-      nock(WECHAT_API)
-        .get('/sns/oauth2/access_token')
-        .query({ appid: app.appid, secret: app.secret, code: CODE, grant_type: 'authorization_code' })
-        .reply(200, JSON.stringify({ access_token: token, expires_in: 7200, refresh_token: 'r', openid: app.openid, scope: app.scope, unionid: UNIONID }), TEXT)
-        .get('/sns/userinfo')
-        .query({ access_token: token, openid: app.openid })
-        .reply(200, JSON.stringify({ openid: app.openid, nickname: 'Ann', sex: 0, headimgurl: '', unionid: UNIONID }), TEXT);
-    }
-    const miniProgram = { appid: 'wx8f3c2a1b9d7e6f51', secret: '5d0c9e8f7a6b5c4d3e2f1a0b9c8d7e6f', openid: 'oMinQt2LF0SpCODdV4KhLuEoPgwg' };
-    nock(WECHAT_API)
-      .get('/sns/jscode2session')
-      .query({ appid: miniProgram.appid, secret: miniProgram.secret, js_code: CODE, grant_type: 'authorization_code' })
-      .reply(200, JSON.stringify({ openid: miniProgram.openid, session_key: 'tiihtNczf5v6AKRyjwEUhQ==', unionid: UNIONID }), TEXT);
-    mockToken();
-    mockUserInfo();
-    const keep: WeChatVerifyFunction = (_a, _r, profile, done) => done(null, profile);
-    const callback = (key: string) => ({ query: { code: CODE, state: 'abcDEF123456' }, session: sessionWithState('abcDEF123456', key) });
+  // The emulator derives each openid from the app and the user, and each unionid from the user and
+  // the Open Platform account: the ids below come from what it answers each app's strategy.
+  let emulator: WeChatEmulator;
+  const CALLBACK = 'http://localhost:3000/auth/wechat/callback';
+  const APPS = [DEMO_WEBSITE_APP, DEMO_OFFICIAL_ACCOUNT_APP, DEMO_MINIPROGRAM_APP, DEMO_MOBILE_APP];
 
-    const outcomes = await Promise.all([
-      authenticate(
-        new WeChatStrategy({ clientID: apps.website.appid, clientSecret: apps.website.secret, callbackURL: 'https://example.com/cb' }, keep),
-        callback('oauth2:open.weixin.qq.com'),
-      ),
-      authenticate(
-        new WeChatStrategy(
-          {
-            clientID: apps.official.appid,
-            clientSecret: apps.official.secret,
-            callbackURL: 'https://example.com/cb',
-            scope: 'snsapi_userinfo',
-            authorizationURL: 'https://open.weixin.qq.com/connect/oauth2/authorize',
-          },
-          keep,
-        ),
-        callback('oauth2:open.weixin.qq.com'),
-      ),
-      authenticate(
-        new WeChatMiniProgramStrategy({ clientID: miniProgram.appid, clientSecret: miniProgram.secret }, (_k, profile, done) => done(null, profile)),
-        posted(),
-      ),
-      authenticate(new WeChatAppStrategy(options(), keep), posted()),
-    ]);
+  beforeAll(async () => {
+    emulator = await WeChatEmulator.start();
+  });
+  afterAll(() => emulator.close());
 
-    const profiles = outcomes.map((outcome) => (outcome as { user: WeChatProfile }).user);
-    expect(profiles.map((p) => p.id)).toEqual([UNIONID, UNIONID, UNIONID, UNIONID]);
-    expect(new Set(profiles.map((p) => p.openid)).size).toBe(4);
-    expect(profiles.map((p) => p.appid)).toEqual([apps.website.appid, apps.official.appid, miniProgram.appid, APPID]);
+  const keep: WeChatVerifyFunction = (_a, _r, profile, done) => done(null, profile);
+
+  /** Signs `user` in to `app` with the strategy for its kind, from a code WeChat issued for that app. */
+  async function profileIn(app: EmulatorApp, user: string): Promise<WeChatProfile> {
+    const code = emulator.issueCode({ appid: app.appid, user });
+    // The session as the redirect leg left it, under the key passport-oauth2 derives from the authorize page's host.
+    const callback = () => ({
+      query: { code, state: 'abcDEF123456' },
+      session: sessionWithState('abcDEF123456', `oauth2:${new URL(emulator.url).hostname}`),
+    });
+    const outcome = await (() => {
+      switch (app.kind) {
+        case 'website':
+          return authenticate(new WeChatStrategy({ ...emulator.strategyOptions(app.appid), callbackURL: CALLBACK }, keep), callback());
+        case 'official-account':
+          return authenticate(new WeChatStrategy({ ...emulator.strategyOptions(app.appid), callbackURL: CALLBACK, scope: 'snsapi_userinfo' }, keep), callback());
+        case 'miniprogram':
+          return authenticate(new WeChatMiniProgramStrategy(emulator.miniProgramStrategyOptions(app.appid), (_k, profile, done) => done(null, profile)), posted({ code }));
+        case 'mobile-app':
+          return authenticate(new WeChatAppStrategy(emulator.appStrategyOptions(app.appid), keep), posted({ code }));
+      }
+    })();
+    if (outcome.action !== 'success') throw new Error(`${app.name}: ${JSON.stringify(outcome)}`);
+    return outcome.user as WeChatProfile;
+  }
+
+  it('gives Alice one profile.id in all four apps of an Open Platform account: her unionid', async () => {
+    const profiles = await Promise.all(APPS.map((app) => profileIn(app, 'alice')));
+
+    const unionid = emulator.unionidFor('alice');
+    expect(unionid).toMatch(/^\S{28}$/);
+    expect(profiles.map((profile) => profile.id)).toEqual(APPS.map(() => unionid));
+  });
+
+  it("gives each app's profile that app's appid and its own openid for Alice", async () => {
+    const profiles = await Promise.all(APPS.map((app) => profileIn(app, 'alice')));
+
+    expect(profiles.map((profile) => [profile.appid, profile.openid])).toEqual(APPS.map((app) => [app.appid, emulator.openidFor(app.appid, 'alice')]));
+    expect(new Set(profiles.map((profile) => profile.openid)).size).toBe(APPS.length);
+  });
+
+  it('gives Bob, who has no unionid, a different profile.id in each app: his openid there', async () => {
+    const profiles = await Promise.all(APPS.map((app) => profileIn(app, 'bob')));
+
+    expect(profiles.map((profile) => profile.id)).toEqual(APPS.map((app) => emulator.openidFor(app.appid, 'bob')));
+    expect(new Set(profiles.map((profile) => profile.id)).size).toBe(APPS.length);
+  });
+
+  it("gives Alice another profile.id in an app of another Open Platform account, where WeChat gives her another unionid", async () => {
+    const elsewhere = emulator.registerApp({ appid: 'wx0d1c2b3a49586776', secret: '0f1e2d3c4b5a69788796a5b4c3d2e1f0', name: 'Another company', kind: 'mobile-app', unionGroup: 'another-account' });
+
+    const profile = await profileIn(elsewhere, 'alice');
+
+    expect(profile.id).toBe(emulator.unionidFor('alice', 'another-account'));
+    expect(profile.id).not.toBe(emulator.unionidFor('alice'));
   });
 });
 
@@ -429,9 +432,12 @@ describe('an Express 5 app', () => {
     expect(response.body).toEqual({ user: { id: UNIONID, name: 'App User' } });
   });
 
-  it('answers 401 for a spent code and 400 for none', async () => {
+  it('answers 401 for a spent code', async () => {
     mockToken(JSON.stringify({ errcode: 40163, errmsg: `code been used${RID}` }));
     await request(buildApp()).post('/auth/wechat/app').send({ code: CODE }).expect(401);
+  });
+
+  it('answers 400 for no code, without calling WeChat', async () => {
     await request(buildApp()).post('/auth/wechat/app').send({}).expect(400);
   });
 });

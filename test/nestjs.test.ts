@@ -4,19 +4,28 @@
  * playing WeChat and the user. No mocks. (The example imports the built package: run
  * `npm run build` first.)
  *
- * @nestjs/passport registers strategies on Passport's global instance, so the apps here are
- * booted one at a time: the last strategy constructed under a name is the one its guard runs.
+ * @nestjs/passport registers strategies on Passport's global instance: the last strategy
+ * constructed under a name is the one its guard runs. A test that registers one of its own puts
+ * the app's strategy back afterwards, so the tests run in any order.
  */
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { PassportStrategy } from '@nestjs/passport';
+import type { PassportStatic } from 'passport';
+import type { Strategy } from 'passport-strategy';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AppModule } from '../examples/nestjs/app.module.ts';
 import { createApp } from '../examples/nestjs/main.ts';
 import type { WeChatProfile } from '../lib/index.js';
 import { DEMO_WEBSITE_APP, WeChatEmulator } from '../lib/testing/index.js';
+
+const require = createRequire(import.meta.url);
+/** Passport's global instance: the one @nestjs/passport registers strategies on. */
+const globalPassport = createRequire(require.resolve('@nestjs/passport'))('passport') as PassportStatic & {
+  _strategy(name: string): Strategy | undefined;
+};
 
 let emulator: WeChatEmulator;
 let app: NestExpressApplication;
@@ -40,7 +49,11 @@ afterAll(async () => {
   await emulator.close();
 });
 
-/** Starts a login at `path` and lets the emulated user confirm or decline; returns the callback's path and query. */
+/**
+ * Starts a login at `path` and lets the emulated user confirm or decline; returns the callback's
+ * path and query. Written out, not test/helpers/emulator-login.ts: docs/hosts/nestjs.md shows it
+ * to users as code to copy.
+ */
 async function wechatLogin(agent: ReturnType<typeof request.agent>, path: string, choice: { user?: string; decline?: boolean }) {
   const start = await agent.get(path).expect(302);
   const outcome = emulator.authorize(start.headers.location as string, choice);
@@ -124,23 +137,40 @@ describe("a second strategy of the same class: PassportStrategy(WeChatStrategy, 
   });
 });
 
-// Runs last: it replaces the 'wechat' strategy on Passport's global instance.
 describe('a CommonJS app', () => {
-  const require = createRequire(import.meta.url);
+  /** The app's own 'wechat' strategy, put back after each test here. */
+  let appStrategy: Strategy | undefined;
+  beforeAll(() => {
+    appStrategy = globalPassport._strategy('wechat');
+  });
+  afterEach(() => {
+    if (appStrategy !== undefined) globalPassport.use('wechat', appStrategy);
+  });
 
-  it("gets the CommonJS build from require('passport-wechat-oauth2'), and Nest's guard logs in with it", async () => {
+  it("gets the CommonJS build from require('passport-wechat-oauth2')", () => {
     expect(require.resolve('passport-wechat-oauth2')).toMatch(/dist[\\/]cjs[\\/]index\.js$/);
-    const { WeChatStrategy } = require('passport-wechat-oauth2') as typeof import('../lib/index.js');
+  });
 
+  it("logs in through Nest's guard with a strategy built from the CommonJS build", async () => {
+    const { WeChatStrategy } = require('passport-wechat-oauth2') as typeof import('../lib/index.js');
     class CommonJSLoginStrategy extends PassportStrategy(WeChatStrategy, 'wechat') {
       validate(_accessToken: string, _refreshToken: string, profile: WeChatProfile) {
         return { id: profile.id, loadedWith: 'require' };
       }
     }
-    new CommonJSLoginStrategy({ ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid), callbackURL: 'http://localhost:3000/auth/wechat/callback' });
+    const strategy = new CommonJSLoginStrategy({ ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid), callbackURL: 'http://localhost:3000/auth/wechat/callback' });
+    expect(globalPassport._strategy('wechat'), "the guard's strategy is now this one").toBe(strategy);
 
     const agent = request.agent(baseUrl);
     const callback = await agent.get(await wechatLogin(agent, '/auth/wechat', { user: 'bob' })).expect(200);
     expect(callback.body).toEqual({ user: { id: emulator.openidFor(DEMO_WEBSITE_APP.appid, 'bob'), loadedWith: 'require' } });
+  });
+
+  it("leaves the app's own strategy to the guard once that test is over", async () => {
+    expect(appStrategy).toBeDefined();
+    expect(globalPassport._strategy('wechat')).toBe(appStrategy);
+    const agent = request.agent(baseUrl);
+    const callback = await agent.get(await wechatLogin(agent, '/auth/wechat', { user: 'alice' })).expect(200);
+    expect(callback.body).toEqual({ user: { id: emulator.unionidFor('alice'), name: 'Alice 🐼' } });
   });
 });

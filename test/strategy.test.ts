@@ -20,7 +20,9 @@ import {
   type WeChatVerifyFunction,
 } from '../lib/index.js';
 import { mockWeChatLogin, useNockAtTheEdge } from './helpers/nock.js';
-import { authenticate, sessionWithState, type Outcome } from './helpers/passport.js';
+import { refusedURL } from './helpers/net.js';
+import { authenticate, errorOf, sessionWithState, type Outcome } from './helpers/passport.js';
+import { expectNoSecrets, expectNoSecretsIn } from './helpers/secrets.js';
 import {
   ACCESS_TOKEN,
   APPID,
@@ -54,12 +56,6 @@ function optionsWithRequest(): WeChatStrategyOptionsWithRequest {
 
 function callback(query: Record<string, unknown> = { code: CODE, state: STATE }) {
   return { query, session: sessionWithState(STATE), url: '/auth/wechat/callback' };
-}
-
-function expectNoSecrets(value: unknown): void {
-  const texts = [inspect(value, { depth: 10, showHidden: true }), JSON.stringify(value) ?? ''];
-  if (value instanceof Error) texts.push(value.message, value.stack ?? '');
-  for (const text of texts) for (const secret of SECRETS) expect(text).not.toContain(secret);
 }
 
 useNockAtTheEdge();
@@ -110,12 +106,16 @@ describe('starting a login', () => {
     expect((outcome as { url: string }).url).toContain('redirect_uri=http%3A%2F%2Fshop.example.cn%2Fauth%2Fwechat%2Fcallback&');
   });
 
-  it('trusts X-Forwarded-Proto and X-Forwarded-Host only with proxy: true', async () => {
-    const headers = { host: 'internal:8080', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'shop.example.cn' };
+  const forwarded = { host: 'internal:8080', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'shop.example.cn' };
+
+  it('trusts X-Forwarded-Proto and X-Forwarded-Host with proxy: true', async () => {
     const trusting = new WeChatStrategy(options({ callbackURL: '/cb', state: false, proxy: true }), (_a, _r, p, d) => d(null, p));
+    expect(((await authenticate(trusting, { headers: forwarded })) as { url: string }).url).toContain('redirect_uri=https%3A%2F%2Fshop.example.cn%2Fcb&');
+  });
+
+  it('ignores X-Forwarded-Proto and X-Forwarded-Host without proxy: true', async () => {
     const wary = new WeChatStrategy(options({ callbackURL: '/cb', state: false }), (_a, _r, p, d) => d(null, p));
-    expect(((await authenticate(trusting, { headers })) as { url: string }).url).toContain('redirect_uri=https%3A%2F%2Fshop.example.cn%2Fcb&');
-    expect(((await authenticate(wary, { headers })) as { url: string }).url).toContain('redirect_uri=http%3A%2F%2Finternal%3A8080%2Fcb&');
+    expect(((await authenticate(wary, { headers: forwarded })) as { url: string }).url).toContain('redirect_uri=http%3A%2F%2Finternal%3A8080%2Fcb&');
   });
 
   it('refuses a state that WeChat would reject instead of sending the user to a broken page', async () => {
@@ -216,7 +216,7 @@ describe('finishing a login', () => {
     expect(params).toMatchObject({ openid: OPENID, unionid: UNIONID, scope: 'snsapi_login', expires_in: 7200 });
   });
 
-  it('passes the request first with passReqToCallback, with and without params', async () => {
+  it('passes the request first with passReqToCallback', async () => {
     const req = callback();
     mockToken();
     mockUserInfo();
@@ -224,6 +224,9 @@ describe('finishing a login', () => {
       done(null, { same: r.query === req.query, id: profile.id }),
     );
     expect(await authenticate(five, req)).toMatchObject({ action: 'success', user: { same: true, id: UNIONID } });
+  });
+
+  it('passes the request first and the token response as params to a six-argument verify with passReqToCallback', async () => {
     mockToken();
     mockUserInfo();
     const six = new WeChatStrategy(
@@ -305,15 +308,18 @@ describe('logins that do not end in success', () => {
     });
   });
 
-  it('fails a malformed code without calling WeChat', async () => {
+  it.each([
+    ['an array', [CODE, CODE]],
+    ['513 characters', 'x'.repeat(513)],
+    ['a space', 'has space'],
+    ['an object', { $gt: '' }],
+  ])('fails a malformed code (%s) with 400 without calling WeChat', async (_case, code) => {
     const strategy = new WeChatStrategy(options(), (_a, _r, p, d) => d(null, p));
-    for (const code of [[CODE, CODE], 'x'.repeat(513), 'has space', { $gt: '' }]) {
-      expect(await authenticate(strategy, callback({ code, state: STATE }))).toMatchObject({
-        action: 'fail',
-        challenge: { code: 'WECHAT_MALFORMED_CODE' },
-        status: 400,
-      });
-    }
+    expect(await authenticate(strategy, callback({ code, state: STATE }))).toMatchObject({
+      action: 'fail',
+      challenge: { code: 'WECHAT_MALFORMED_CODE' },
+      status: 400,
+    });
   });
 
   it('fails when the state does not match the session, without calling WeChat', async () => {
@@ -331,7 +337,7 @@ describe('logins that do not end in success', () => {
     const strategy = new WeChatStrategy(options(), (_a, _r, p, d) => d(null, p));
     const outcome = await authenticate(strategy, callback());
     expect(outcome).toMatchObject({ action: 'fail', status: 401, challenge: { code: 'WECHAT_INVALID_CODE', errcode } });
-    expectNoSecrets(outcome);
+    expectNoSecretsIn(outcome, SECRETS);
   });
 
   it('errors with a message for the operator when WeChat rejects the AppSecret', async () => {
@@ -343,19 +349,23 @@ describe('logins that do not end in success', () => {
     expect(error).toBeInstanceOf(WeChatCredentialsError);
     expect(error).toMatchObject({ code: 'WECHAT_BAD_CREDENTIALS', errcode: 40125, errmsg: 'invalid appsecret', rid: '6a1b2c3d-4e5f6a7b-8c9d0e1f' });
     expect(error.message).toMatch(/clientSecret/);
-    expectNoSecrets(error);
+    expectNoSecrets(error, SECRETS);
   });
 
   it('errors with a typed error when WeChat cannot be reached, and keeps the secrets out of it', async () => {
+    // A port this test bound and closed again: the connection is refused.
+    const strategy = new WeChatStrategy(options({ tokenURL: await refusedURL('/sns/oauth2/access_token') }), (_a, _r, p, d) => d(null, p));
     nock.enableNetConnect('127.0.0.1');
-    // Port 9 (discard) is closed here: the connection is refused.
-    const strategy = new WeChatStrategy(options({ tokenURL: 'http://127.0.0.1:9/sns/oauth2/access_token' }), (_a, _r, p, d) => d(null, p));
-    const outcome = await authenticate(strategy, callback());
-    nock.disableNetConnect();
-    expect(outcome.action).toBe('error');
-    expect((outcome as { error: Error }).error).toMatchObject({ code: 'WECHAT_NETWORK_ERROR', retryable: true });
-    expect((outcome as { error: Error }).error).toBeInstanceOf(WeChatRequestError);
-    expectNoSecrets((outcome as { error: Error }).error);
+    let outcome: Outcome;
+    try {
+      outcome = await authenticate(strategy, callback());
+    } finally {
+      nock.disableNetConnect();
+    }
+    const error = errorOf(outcome);
+    expect(error).toMatchObject({ code: 'WECHAT_NETWORK_ERROR', retryable: true });
+    expect(error).toBeInstanceOf(WeChatRequestError);
+    expectNoSecrets(error, SECRETS);
   });
 
   it('errors with WECHAT_TIMEOUT when WeChat does not answer within the timeout', async () => {
@@ -371,7 +381,7 @@ describe('logins that do not end in success', () => {
       );
       const outcome = await authenticate(strategy, callback());
       expect(outcome).toMatchObject({ action: 'error', error: { code: 'WECHAT_TIMEOUT' } });
-      expectNoSecrets((outcome as { error: Error }).error);
+      expectNoSecrets(errorOf(outcome), SECRETS);
     } finally {
       nock.disableNetConnect();
       silent.closeAllConnections();
@@ -384,8 +394,9 @@ describe('logins that do not end in success', () => {
     mockUserInfo(JSON.stringify({ errcode: 40001, errmsg: 'invalid credential, access_token is invalid or not latest, rid: 1-2-3' }));
     const strategy = new WeChatStrategy(options(), (_a, _r, p, d) => d(null, p));
     const outcome = await authenticate(strategy, callback());
-    expect((outcome as { error: Error }).error).toBeInstanceOf(WeChatTokenError);
-    expectNoSecrets(outcome);
+    const error = errorOf(outcome);
+    expect(error).toBeInstanceOf(WeChatTokenError);
+    expectNoSecrets(error, SECRETS);
   });
 
   it('errors when userinfo describes another user than the token', async () => {
@@ -419,33 +430,6 @@ describe('logins that do not end in success', () => {
     const outcome = await authenticate(strategy, callback());
     expect(outcome).toMatchObject({ action: 'error', error: { code: 'WECHAT_SYSTEM_BUSY', retryable: true } });
     expect(scope.isDone()).toBe(true);
-  });
-});
-
-describe('many logins at once', () => {
-  it('gives each of 300 interleaved logins its own user and leaves the strategy unchanged', async () => {
-    const strategy = new WeChatStrategy(options(), (_a, _r, p, done) => done(null, { openid: p.openid }));
-    const before = inspect(strategy, { depth: 4 });
-    const users = Array.from({ length: 300 }, (_, i) => ({
-      code: `code${String(i).padStart(28, '0')}`,
-      token: `86_token_${i}_${'t'.repeat(60)}`,
-      openid: `o${String(i).padStart(27, '0')}`,
-    }));
-    for (const user of users) {
-      api()
-        .get('/sns/oauth2/access_token')
-        .query({ appid: APPID, secret: SECRET, code: user.code, grant_type: 'authorization_code' })
-        .delay(Math.floor(Math.random() * 30))
-        .reply(200, JSON.stringify({ access_token: user.token, expires_in: 7200, refresh_token: 'r', openid: user.openid, scope: 'snsapi_login' }), TEXT);
-      api()
-        .get('/sns/userinfo')
-        .query({ access_token: user.token, openid: user.openid })
-        .delay(Math.floor(Math.random() * 30))
-        .reply(200, JSON.stringify({ openid: user.openid, nickname: user.openid, sex: 0, headimgurl: '' }), TEXT);
-    }
-    const outcomes = await Promise.all(users.map((u) => authenticate(strategy, callback({ code: u.code, state: STATE }))));
-    outcomes.forEach((outcome, i) => expect(outcome).toMatchObject({ action: 'success', user: { openid: users[i]?.openid } }));
-    expect(inspect(strategy, { depth: 4 })).toBe(before);
   });
 });
 
@@ -520,13 +504,16 @@ describe('token helpers', () => {
       .reply(200, JSON.stringify({ errcode: 40030, errmsg: 'invalid refresh_token, rid: 1-2-3' }), TEXT);
     const error = await strategy().refreshAccessToken(REFRESH_TOKEN).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'WECHAT_INVALID_REFRESH_TOKEN' });
-    expectNoSecrets(error);
+    expectNoSecrets(error, SECRETS);
   });
 
-  it('checks a token with sns/auth', async () => {
+  it('checks a token with sns/auth: true when WeChat answers errcode 0', async () => {
     api().get('/sns/auth').query({ access_token: ACCESS_TOKEN, openid: OPENID }).reply(200, '{"errcode":0,"errmsg":"ok"}', TEXT);
-    api().get('/sns/auth').query({ access_token: 'stale', openid: OPENID }).reply(200, '{"errcode":40003,"errmsg":"invalid openid"}', TEXT);
     await expect(strategy().checkAccessToken(ACCESS_TOKEN, OPENID)).resolves.toBe(true);
+  });
+
+  it('checks a token with sns/auth: false when WeChat says the token or openid is invalid', async () => {
+    api().get('/sns/auth').query({ access_token: 'stale', openid: OPENID }).reply(200, '{"errcode":40003,"errmsg":"invalid openid"}', TEXT);
     await expect(strategy().checkAccessToken('stale', OPENID)).resolves.toBe(false);
   });
 

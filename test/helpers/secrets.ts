@@ -70,16 +70,24 @@ function formsOf(secret: string): Set<string> {
  */
 export function expectNoSecrets(err: unknown, secrets: readonly string[]): void {
   expect(err, 'expected an Error to inspect').toBeInstanceOf(Error);
-  const reachable = reachableStrings(err);
+  expectNoSecretsIn(err, secrets);
+}
+
+/**
+ * {@link expectNoSecrets} for any value, not only an Error: what Passport is handed (a `fail`
+ * challenge, a whole outcome), or anything an app may log.
+ */
+export function expectNoSecretsIn(value: unknown, secrets: readonly string[]): void {
+  const reachable = reachableStrings(value);
   for (const secret of secrets) {
     // A short "secret" would match by chance and prove nothing.
     expect(secret.length, `secret "${secret}" is too short to search for`).toBeGreaterThanOrEqual(8);
     for (const form of formsOf(secret)) {
-      for (const [where, text] of Object.entries(renderings(err))) {
+      for (const [where, text] of Object.entries(renderings(value))) {
         expect(text.includes(form), `${where} shows the secret ${form.slice(0, 6)}…`).toBe(false);
       }
       const found = reachable.find((text) => text.includes(form));
-      expect(found === undefined, `a property reachable from the error holds the secret ${form.slice(0, 6)}… (in ${found?.length} characters)`).toBe(true);
+      expect(found === undefined, `a property reachable from it holds the secret ${form.slice(0, 6)}… (in ${found?.length} characters)`).toBe(true);
     }
   }
 }

@@ -1,17 +1,22 @@
 /**
- * Type-level contract of the public API. `npm run typecheck` (tsc, strict) checks this file; the
- * `@ts-expect-error` lines fail the typecheck if a wrong usage starts to compile.
+ * Type-level contract of the public API: compiled, never run. `npm test` checks it (vitest's
+ * typecheck mode runs tsc over *.test-d.ts and reports each `it` as a test), and so does
+ * `npm run typecheck`. An `expectTypeOf` that does not hold, or a `@ts-expect-error` line that
+ * starts to compile, fails both.
  */
 import type { Request } from 'express';
 import { describe, expectTypeOf, it } from 'vitest';
 import {
   WeChatCodeError,
   WeChatError,
+  WeChatMiniProgramStrategy,
   WeChatStrategy,
   parseProfile,
   type VerifyCallback,
+  type WeChatDecryptedPhoneNumber,
   type WeChatErrorCode,
   type WeChatProfile,
+  type WeChatSessionKey,
   type WeChatTokenResponse,
 } from '../lib/index.js';
 
@@ -76,5 +81,29 @@ describe('public types', () => {
     expectTypeOf(error.code).toEqualTypeOf<WeChatErrorCode>();
     expectTypeOf(error.errcode).toEqualTypeOf<number | undefined>();
     expectTypeOf<WeChatCodeError['errcode']>().toEqualTypeOf<number>();
+  });
+});
+
+describe('Mini Program types', () => {
+  const miniProgram = { clientID: 'wx8f3c2a1b9d7e6f51', clientSecret: '5d0c9e8f7a6b5c4d3e2f1a0b9c8d7e6f' };
+
+  it('types both verify forms without annotations', () => {
+    new WeChatMiniProgramStrategy(miniProgram, (sessionKey, profile, done) => {
+      expectTypeOf(sessionKey).toEqualTypeOf<WeChatSessionKey>();
+      expectTypeOf(profile).toEqualTypeOf<WeChatProfile>();
+      done(null, { id: profile.id });
+    });
+    new WeChatMiniProgramStrategy({ ...miniProgram, passReqToCallback: true }, (req, sessionKey, profile, done) => {
+      expectTypeOf(req).toEqualTypeOf<Request>();
+      expectTypeOf(sessionKey.decrypt<WeChatDecryptedPhoneNumber>).returns.toHaveProperty('purePhoneNumber');
+      done(null, profile);
+    });
+  });
+
+  it('refuses a request-first verify without passReqToCallback', () => {
+    expectTypeOf(() => {
+      // @ts-expect-error a request-first verify needs passReqToCallback: true
+      new WeChatMiniProgramStrategy(miniProgram, (_req: Request, _k: WeChatSessionKey, p: WeChatProfile, d: VerifyCallback) => d(null, p));
+    }).toBeFunction();
   });
 });
