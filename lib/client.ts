@@ -336,12 +336,10 @@ export function parseTokenResponse(json: Record<string, unknown>, endpoint: WeCh
     access_token: (json.access_token as string).trim(),
     openid: (json.openid as string).trim(),
     refresh_token: typeof json.refresh_token === 'string' ? json.refresh_token : '',
-    expires_in: typeof json.expires_in === 'number' ? json.expires_in : Number(json.expires_in) || 0,
+    expires_in: secondsOf(json.expires_in),
     scope: typeof json.scope === 'string' ? json.scope : '',
   };
-  // NOTE: never String(json.unionid): an absent unionid must stay absent, not become "undefined".
-  if (isNonEmptyString(json.unionid)) token.unionid = json.unionid.trim();
-  else delete token.unionid;
+  keepUnionid(token, json);
   return token;
 }
 
@@ -354,10 +352,23 @@ export function parseCode2SessionResponse(json: Record<string, unknown>): WeChat
     });
   }
   const session: WeChatCode2SessionResponse = { ...json, openid: (json.openid as string).trim(), session_key: json.session_key as string };
-  // NOTE: never String(json.unionid): an absent unionid must stay absent, not become "undefined".
-  if (isNonEmptyString(json.unionid)) session.unionid = json.unionid.trim();
-  else delete session.unionid;
+  keepUnionid(session, json);
   return session;
+}
+
+/** Sets `target.unionid` from WeChat's answer when it holds a usable one, else removes it. */
+function keepUnionid(target: { unionid?: string }, json: Record<string, unknown>): void {
+  // NOTE: never String(json.unionid): an absent unionid must stay absent, not become "undefined".
+  if (isNonEmptyString(json.unionid)) target.unionid = json.unionid.trim();
+  else delete target.unionid;
+}
+
+// A lifetime in seconds: a number, or its decimal text; anything else (an object whose
+// conversion throws, a word) reads as 0, "unknown", rather than a TypeError from Number().
+function secondsOf(value: unknown): number {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : 0;
+  if (typeof value === 'string' && /^\s*\d+\s*$/.test(value)) return Number(value);
+  return 0;
 }
 
 function sessionKeyIn(raw: string): string[] {

@@ -448,3 +448,22 @@ describe('an errmsg that echoes the token the call sent', () => {
     expect(error.errmsg).toContain('[redacted]');
   });
 });
+
+describe('an expires_in that is not a number', () => {
+  it.each([
+    ['an object whose conversion throws', { toString: 1 }],
+    ['a word', 'soon'],
+    ['an array', [7200]],
+    ['null', null],
+  ])('reads %s as 0 instead of throwing a TypeError', async (_what, expires) => {
+    mockToken(tokenBody(WEBSITE_LOGIN, { expires_in: expires }));
+    const token = await newClient().exchangeCode(CODE);
+    expect(token.expires_in).toBe(0);
+    expect(token.openid).toBe(OPENID);
+  });
+
+  it('reads the decimal text WeChat might send as the number', async () => {
+    mockToken(tokenBody(WEBSITE_LOGIN, { expires_in: '7200' }));
+    expect((await newClient().exchangeCode(CODE)).expires_in).toBe(7200);
+  });
+});
