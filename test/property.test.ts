@@ -332,8 +332,8 @@ const anyObject = fc.oneof(tokenObject, fc.dictionary(text, anyValue, { maxKeys:
 /**
  * What parseTokenResponse must make of `json`: undefined for a refusal (no access_token or openid
  * with more than white space: WECHAT_MALFORMED_RESPONSE), else the fields a login reads. Ids and
- * tokens trimmed; a refresh_token or scope that is not a string becomes ''; expires_in is a number
- * as sent, else what Number() reads in it, 0 when nothing; a blank unionid is left out.
+ * tokens trimmed; a refresh_token or scope that is not a string becomes ''; expires_in is a finite
+ * number as sent, or the number a text of digits spells, else 0; a blank unionid is left out.
  */
 function expectedToken(json: Record<string, unknown>): Omit<WeChatTokenResponse, 'unionid'> & { unionid: string | undefined } | undefined {
   const accessToken = filled(json.access_token);
@@ -343,19 +343,16 @@ function expectedToken(json: Record<string, unknown>): Omit<WeChatTokenResponse,
     access_token: accessToken,
     openid,
     refresh_token: typeof json.refresh_token === 'string' ? json.refresh_token : '',
-    expires_in: typeof json.expires_in === 'number' ? json.expires_in : numberIn(json.expires_in),
+    expires_in: secondsIn(json.expires_in),
     scope: typeof json.scope === 'string' ? json.scope : '',
     unionid: filled(json.unionid),
   };
 }
 
-/** What Number() reads in a value, 0 for NaN or for a value it cannot read at all (`{ "toString": 1 }`). */
-function numberIn(value: unknown): number {
-  try {
-    return Number(value) || 0;
-  } catch {
-    return 0;
-  }
+/** A lifetime as the client reads it: a finite number, or a text of digits; anything else is 0. */
+function secondsIn(value: unknown): number {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : 0;
+  return typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : 0;
 }
 
 function expectToken(token: WeChatTokenResponse, expected: NonNullable<ReturnType<typeof expectedToken>>): void {
