@@ -7,6 +7,7 @@
  * OAuth 2.0 URL builder gets all three wrong, so this module owns the format.
  */
 import { WeChatOptionsError } from './errors.js';
+import type { LoginFlowSettings } from './options.js';
 
 export const QR_CONNECT_URL = 'https://open.weixin.qq.com/connect/qrconnect';
 export const OFFICIAL_ACCOUNT_AUTHORIZE_URL = 'https://open.weixin.qq.com/connect/oauth2/authorize';
@@ -59,4 +60,32 @@ export function buildAuthorizeURL(base: string, params: AuthorizeURLParams): str
 // Commas separate scopes in WeChat's own links (`snsapi_base,snsapi_userinfo`); keep them readable.
 function encode(value: string): string {
   return encodeURIComponent(value).replace(/%2C/gi, ',');
+}
+
+/**
+ * Rewrites passport-oauth2's generic authorize link (`client_id`, any parameter order) into
+ * WeChat's exact format for one login flow, keeping parameters an app added. Pure.
+ */
+export function toWeChatAuthorizeURL(location: string, flow: LoginFlowSettings, qrLang: WeChatQRLang | undefined): string {
+  const generic = new URL(location);
+  const redirectURI = generic.searchParams.get('redirect_uri');
+  if (!redirectURI) {
+    throw new WeChatOptionsError('WeChatStrategy needs a callbackURL (in its options or in passport.authenticate options).');
+  }
+  const scope = generic.searchParams.get('scope') ?? flow.scope;
+  if (scope.split(',').includes('snsapi_login') !== (flow.flow === 'website')) {
+    // The scope came from passport.authenticate options: named, not shown (it could hold anything).
+    throw new WeChatOptionsError(`The scope given does not fit the ${flow.flow} login (snsapi_login for website, snsapi_base or snsapi_userinfo for official-account).`);
+  }
+  const own = new Set(['appid', 'client_id', 'redirect_uri', 'response_type', 'scope', 'state', ...new URL(flow.authorizationURL).searchParams.keys()]);
+  const extra: Array<[string, string]> = [...generic.searchParams].filter(([key]) => !own.has(key));
+  if (flow.flow === 'website' && qrLang) extra.push(['lang', qrLang]);
+  if (flow.flow === 'official-account' && flow.forcePopup) extra.push(['forcePopup', 'true']);
+  return buildAuthorizeURL(flow.authorizationURL, {
+    appid: flow.appId,
+    redirectURI,
+    scope,
+    state: generic.searchParams.get('state') ?? undefined,
+    extra,
+  });
 }

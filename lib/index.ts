@@ -3,8 +3,9 @@
  *
  * @packageDocumentation
  */
-export { WeChatStrategy, Strategy, isInsideWeChat, resolveCallbackURL } from './strategy.js';
-export type { WeChatAuthenticateOptions, WeChatFailureInfo, WeChatFlowOptions } from './strategy.js';
+export { WeChatStrategy, Strategy, isInsideWeChat } from './strategy.js';
+export type { WeChatAuthenticateOptions, WeChatFlowOptions } from './strategy.js';
+export type { WeChatFailureInfo } from './failures.js';
 export { WeChatMiniProgramStrategy } from './miniprogram.js';
 export type {
   WeChatMiniProgramStrategyOptionsBase,
@@ -15,7 +16,7 @@ export type {
 } from './miniprogram.js';
 export { WeChatAppStrategy } from './native-app.js';
 export type { WeChatAppStrategyOptions, WeChatAppStrategyOptionsBase, WeChatAppStrategyOptionsWithRequest } from './native-app.js';
-export type { WeChatCodeFailureInfo, WeChatPostedCodeOptions } from './code-login.js';
+export type { WeChatPostedCodeOptions } from './posted-code.js';
 export { WeChatSessionKey, decryptUserData, verifyUserDataSignature } from './userdata.js';
 export type { WeChatDecryptedPhoneNumber, WeChatDecryptedUserInfo, WeChatWatermark } from './userdata.js';
 export { MemoryCallbackStore, callbackKey } from './duplicates.js';

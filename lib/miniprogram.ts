@@ -12,11 +12,10 @@ import {
   reportError,
   resolvePostedCodeSettings,
   type PostedCodeSettings,
-  type WeChatCodeFailureInfo,
   type WeChatPostedCodeOptions,
-} from './code-login.js';
-import { settle } from './glue.js';
-import { WeChatCodeError, WeChatUserBlockedError } from './errors.js';
+} from './posted-code.js';
+import { settle } from './promise-callbacks.js';
+import { failureOf } from './failures.js';
 import { url, type VerifyCallback, type WeChatCredentials } from './options.js';
 import { parseProfile, type WeChatProfile } from './profile.js';
 import { WeChatSessionKey } from './userdata.js';
@@ -44,8 +43,6 @@ export type WeChatMiniProgramVerifyFunctionWithRequest = (
   done: VerifyCallback,
 ) => void;
 
-const INVALID_CODE = 'WeChat rejected the login code: it was invalid, expired (5 minutes) or already used. Call wx.login() again.';
-const USER_BLOCKED = 'WeChat blocked this sign-in: it rates the user as high-risk (errcode 40226).';
 
 /**
  * Passport strategy for Mini Program sign-in (`wx.login()` → code → your server). The code is read
@@ -123,14 +120,9 @@ export class WeChatMiniProgramStrategy extends Strategy {
 
   /** A refused code or a blocked user is the user's failure (failureRedirect applies); anything else is an error. */
   private endWithError(error: unknown): void {
-    if (error instanceof WeChatUserBlockedError) {
-      const info: WeChatCodeFailureInfo = { code: 'WECHAT_USER_BLOCKED', message: USER_BLOCKED, errcode: error.errcode };
-      return this.fail(info, 403);
-    }
-    if (error instanceof WeChatCodeError) {
-      const info: WeChatCodeFailureInfo = { code: 'WECHAT_INVALID_CODE', message: INVALID_CODE, errcode: error.errcode };
-      return this.fail(info, 401);
-    }
+    const failure = failureOf(error, 'Call wx.login() again.');
+    if (failure) return this.fail({ ...failure.info }, failure.status);
     this.error(error instanceof Error ? error : new Error(String(error)));
   }
+
 }

@@ -6,44 +6,35 @@
  */
 import type { Request } from 'express';
 import { Strategy } from 'passport-strategy';
-import { DEFAULT_ENDPOINTS, WeChatClient, type WeChatTokenResponse, type WeChatUserInfoLang } from './client.js';
+import { WeChatClient, type WeChatTokenResponse, type WeChatUserInfoLang } from './client.js';
 import {
   callVerify,
   readPostedCode,
   reportError,
   resolvePostedCodeSettings,
   type PostedCodeSettings,
-  type WeChatCodeFailureInfo,
   type WeChatPostedCodeOptions,
-} from './code-login.js';
-import { settle, shouldSkip } from './glue.js';
-import { WeChatCodeError } from './errors.js';
+} from './posted-code.js';
+import { settle, shouldSkip } from './promise-callbacks.js';
+import { failureOf } from './failures.js';
 import {
-  USERINFO_LANGS,
-  oneOf,
+  endpointsOf,
   skipOf,
-  url,
+  userInfoLangOf,
   type SkipUserProfile,
   type WeChatCredentials,
+  type WeChatEndpointOptions,
+  type WeChatProfileOptions,
   type WeChatVerifyFunction,
   type WeChatVerifyFunctionWithParams,
   type WeChatVerifyFunctionWithRequest,
   type WeChatVerifyFunctionWithRequestAndParams,
 } from './options.js';
-import { parseProfile, profileFromToken, type WeChatIdentity, type WeChatProfile } from './profile.js';
+import { profileFromToken, type WeChatProfile } from './profile.js';
+import { loadProfile, type ProfileToken } from './profile-loader.js';
 
 /** The options of WeChatAppStrategy, whatever its credentials and verify form. */
-export interface WeChatAppStrategyOptionsBase extends WeChatPostedCodeOptions {
-  /** Skip the `sns/userinfo` call; the profile then holds the ids from the token response. */
-  skipUserProfile?: SkipUserProfile | undefined;
-  /** Language of `sns/userinfo` texts. Omitted by default (WeChat then uses `zh_CN`). */
-  lang?: WeChatUserInfoLang | undefined;
-  /** Override WeChat's endpoints (an emulator, an egress proxy). */
-  tokenURL?: string | undefined;
-  refreshTokenURL?: string | undefined;
-  userProfileURL?: string | undefined;
-  checkTokenURL?: string | undefined;
-}
+export interface WeChatAppStrategyOptionsBase extends WeChatPostedCodeOptions, WeChatEndpointOptions, WeChatProfileOptions {}
 
 /** Options when the verify callback does not receive the request. `clientID` is the Mobile Application's AppID. */
 export type WeChatAppStrategyOptions = WeChatAppStrategyOptionsBase & WeChatCredentials & { passReqToCallback?: false | undefined };
@@ -57,12 +48,11 @@ type AnyVerify =
   | WeChatVerifyFunctionWithRequestAndParams;
 
 /** @internal What the app strategy keeps beyond the shared settings. */
-interface AppSettings {
+interface NativeAppSettings {
   lang: WeChatUserInfoLang | undefined;
   skipUserProfile: SkipUserProfile;
 }
 
-const INVALID_CODE = 'WeChat rejected the login code: it was invalid, expired or already used. Ask the WeChat SDK for a new one.';
 
 /**
  * Passport strategy for sign-in from a native iOS/Android app through WeChat's Open SDK. The
@@ -82,7 +72,7 @@ const INVALID_CODE = 'WeChat rejected the login code: it was invalid, expired or
 export class WeChatAppStrategy extends Strategy {
   name: string;
   /** @internal */
-  readonly _settings: PostedCodeSettings & AppSettings;
+  readonly _settings: PostedCodeSettings & NativeAppSettings;
   /** @internal The AppSecret lives only inside the client's private field. */
   readonly _client: WeChatClient;
   /** @internal */
@@ -95,13 +85,8 @@ export class WeChatAppStrategy extends Strategy {
   constructor(options: WeChatAppStrategyOptions | WeChatAppStrategyOptionsWithRequest, verify: AnyVerify) {
     const resolved = resolvePostedCodeSettings('WeChatAppStrategy', 'Mobile Application', options, verify);
     const o = resolved.options;
-    const endpoints = {
-      tokenURL: url(o, 'tokenURL') ?? DEFAULT_ENDPOINTS.tokenURL,
-      refreshTokenURL: url(o, 'refreshTokenURL') ?? DEFAULT_ENDPOINTS.refreshTokenURL,
-      userProfileURL: url(o, 'userProfileURL') ?? DEFAULT_ENDPOINTS.userProfileURL,
-      checkTokenURL: url(o, 'checkTokenURL') ?? DEFAULT_ENDPOINTS.checkTokenURL,
-    };
-    const app = appSettingsOf(o);
+    const endpoints = endpointsOf(o);
+    const app: NativeAppSettings = { lang: userInfoLangOf(o), skipUserProfile: skipOf(o.skipUserProfile) };
     super();
     this.name = 'wechat-app';
     this._settings = { ...resolved.settings, ...app };
@@ -133,12 +118,9 @@ export class WeChatAppStrategy extends Strategy {
    * Reads the user's WeChat profile with a token response (`access_token` and `openid`). A token
    * without `snsapi_userinfo` gives the ids alone, without a userinfo call (WeChat would refuse it).
    */
-  async loadUserProfile(token: WeChatIdentity & { access_token: string; scope?: string }): Promise<WeChatProfile> {
-    const identity = { openid: token.openid, unionid: token.unionid, appid: this._settings.appId };
+  loadUserProfile(token: ProfileToken): Promise<WeChatProfile> {
     // No scope in the token response: take it as the app login's only scope, snsapi_userinfo (the SDK's SendAuth asks it).
-    if (token.scope && !token.scope.split(',').includes('snsapi_userinfo')) return profileFromToken(identity);
-    const { json, raw } = await this._client.getUserInfo(token.access_token, token.openid, this._settings.lang);
-    return parseProfile(json, identity, raw);
+    return loadProfile(this._client, this._settings.appId, token, 'snsapi_userinfo', this._settings.lang);
   }
 
   /**
@@ -170,19 +152,11 @@ export class WeChatAppStrategy extends Strategy {
     callVerify(this, this._verify, withRequest ? [req, ...tokens] : tokens);
   }
 
-  /** A refused code is the user's failure (failureRedirect applies); anything else is an error. */
+  /** A refused code or a blocked user is the user's failure (failureRedirect applies); anything else is an error. */
   private endWithError(error: unknown): void {
-    if (error instanceof WeChatCodeError) {
-      const info: WeChatCodeFailureInfo = { code: 'WECHAT_INVALID_CODE', message: INVALID_CODE, errcode: error.errcode };
-      return this.fail(info, 401);
-    }
+    const failure = failureOf(error, 'Ask the WeChat SDK for a new one.');
+    if (failure) return this.fail({ ...failure.info }, failure.status);
     this.error(error instanceof Error ? error : new Error(String(error)));
   }
-}
 
-function appSettingsOf(o: Record<string, unknown>): AppSettings {
-  return {
-    lang: oneOf(o, 'lang', USERINFO_LANGS, 'userinfo language ("zh_CN", "zh_TW" or "en")') as WeChatUserInfoLang | undefined,
-    skipUserProfile: skipOf(o.skipUserProfile),
-  };
 }

@@ -48,8 +48,28 @@ export type WeChatOfficialAccountOptions = WeChatCredentials & {
   authorizationURL?: string | undefined;
 };
 
+/** Where WeChat's API calls go: each can point at an emulator or an egress proxy. */
+export interface WeChatEndpointOptions {
+  /** Override `https://api.weixin.qq.com/sns/oauth2/access_token`. */
+  tokenURL?: string | undefined;
+  /** Override `https://api.weixin.qq.com/sns/oauth2/refresh_token`. */
+  refreshTokenURL?: string | undefined;
+  /** Override `https://api.weixin.qq.com/sns/userinfo`. */
+  userProfileURL?: string | undefined;
+  /** Override `https://api.weixin.qq.com/sns/auth`. */
+  checkTokenURL?: string | undefined;
+}
+
+/** How a login reads the user's profile (`sns/userinfo`). */
+export interface WeChatProfileOptions {
+  /** Skip the `sns/userinfo` call; the profile then holds the ids from the token response. */
+  skipUserProfile?: SkipUserProfile | undefined;
+  /** Language of `sns/userinfo` texts. Omitted by default (WeChat then uses `zh_CN`). */
+  lang?: WeChatUserInfoLang | undefined;
+}
+
 /** The options every WeChatStrategy takes, whatever its credentials and verify form. */
-export interface WeChatStrategyOptionsBase {
+export interface WeChatStrategyOptionsBase extends WeChatEndpointOptions, WeChatProfileOptions {
   /** Where WeChat sends the user back. Absolute (recommended) or relative to the request's host. */
   callbackURL?: string | undefined;
   /**
@@ -73,8 +93,6 @@ export interface WeChatStrategyOptionsBase {
   store?: boolean | OAuth2Strategy.StateStore | undefined;
   /** Session key of the state store; default `'oauth2:' + the authorize URL's host`. */
   sessionKey?: string | undefined;
-  /** Skip the `sns/userinfo` call; the profile then holds the ids from the token response. */
-  skipUserProfile?: SkipUserProfile | undefined;
   /** Trust `X-Forwarded-Proto`/`X-Forwarded-Host` when resolving a relative `callbackURL`. */
   proxy?: boolean | undefined;
   /**
@@ -83,8 +101,6 @@ export interface WeChatStrategyOptionsBase {
    * for several instances, or `false` to turn it off.
    */
   duplicateCallbacks?: false | WeChatDuplicateCallbackOptions | undefined;
-  /** Language of `sns/userinfo` texts. Omitted by default (WeChat then uses `zh_CN`). */
-  lang?: WeChatUserInfoLang | undefined;
   /** Language of the QR login page: `'cn'` (WeChat's default) or `'en'`. */
   qrLang?: WeChatQRLang | undefined;
   /** Per-call deadline for every WeChat API call, in ms. Default 10000. */
@@ -93,12 +109,8 @@ export interface WeChatStrategyOptionsBase {
   maxResponseBytes?: number | undefined;
   /** An undici `Dispatcher` for WeChat calls (a `ProxyAgent`, an `Agent` with a custom CA, …). */
   dispatcher?: Dispatcher | undefined;
-  /** Override WeChat's endpoints (an emulator, an egress proxy). */
+  /** Override the authorize page (`connect/qrconnect`, or `connect/oauth2/authorize` for an Official Account scope). */
   authorizationURL?: string | undefined;
-  tokenURL?: string | undefined;
-  refreshTokenURL?: string | undefined;
-  userProfileURL?: string | undefined;
-  checkTokenURL?: string | undefined;
 }
 
 /** Options when the verify callback does not receive the request. */
@@ -145,7 +157,7 @@ export type WeChatVerifyFunctionWithRequestAndParams<Req = Request> = (
 ) => void;
 
 /** @internal One WeChat application the strategy logs users in with. */
-export interface WeChatAppSettings {
+export interface LoginFlowSettings {
   flow: WeChatFlow;
   appId: string;
   scope: string;
@@ -156,7 +168,7 @@ export interface WeChatAppSettings {
 /** @internal What the strategy keeps of its options, checked. */
 export interface WeChatSettings {
   /** The top-level app first; the Official Account second when both are configured. */
-  apps: WeChatAppSettings[];
+  apps: LoginFlowSettings[];
   callbackURL: string | undefined;
   endpoints: WeChatEndpoints;
   lang: WeChatUserInfoLang | undefined;
@@ -210,13 +222,8 @@ export function resolveSettings(options: unknown, verify: unknown): WeChatSettin
     apps,
     appSecrets,
     callbackURL: optionalString(o, 'callbackURL'),
-    endpoints: {
-      tokenURL: url(o, 'tokenURL') ?? DEFAULT_ENDPOINTS.tokenURL,
-      refreshTokenURL: url(o, 'refreshTokenURL') ?? DEFAULT_ENDPOINTS.refreshTokenURL,
-      userProfileURL: url(o, 'userProfileURL') ?? DEFAULT_ENDPOINTS.userProfileURL,
-      checkTokenURL: url(o, 'checkTokenURL') ?? DEFAULT_ENDPOINTS.checkTokenURL,
-    },
-    lang: oneOf(o, 'lang', USERINFO_LANGS, 'userinfo language ("zh_CN", "zh_TW" or "en"; use qrLang for the QR page)') as WeChatUserInfoLang | undefined,
+    endpoints: endpointsOf(o),
+    lang: userInfoLangOf(o, '; use qrLang for the QR page'),
     qrLang: oneOf(o, 'qrLang', QR_LANGS, 'QR page language ("cn" or "en")') as WeChatQRLang | undefined,
     timeout: positiveInteger(o, 'timeout') ?? DEFAULT_TIMEOUT_MS,
     maxResponseBytes: positiveInteger(o, 'maxResponseBytes') ?? DEFAULT_MAX_RESPONSE_BYTES,
@@ -225,6 +232,21 @@ export function resolveSettings(options: unknown, verify: unknown): WeChatSettin
     trustProxy: o.proxy === true,
     duplicates: duplicatesOf(o.duplicateCallbacks, positiveInteger(o, 'timeout') ?? DEFAULT_TIMEOUT_MS),
   };
+}
+
+/** @internal The sns/* endpoints from the options, WeChat's own by default. */
+export function endpointsOf(o: Record<string, unknown>): WeChatEndpoints {
+  return {
+    tokenURL: url(o, 'tokenURL') ?? DEFAULT_ENDPOINTS.tokenURL,
+    refreshTokenURL: url(o, 'refreshTokenURL') ?? DEFAULT_ENDPOINTS.refreshTokenURL,
+    userProfileURL: url(o, 'userProfileURL') ?? DEFAULT_ENDPOINTS.userProfileURL,
+    checkTokenURL: url(o, 'checkTokenURL') ?? DEFAULT_ENDPOINTS.checkTokenURL,
+  };
+}
+
+/** @internal The `lang` option of sns/userinfo; `hint` ends the error message. */
+export function userInfoLangOf(o: Record<string, unknown>, hint = ''): WeChatUserInfoLang | undefined {
+  return oneOf(o, 'lang', USERINFO_LANGS, `userinfo language ("zh_CN", "zh_TW" or "en"${hint})`) as WeChatUserInfoLang | undefined;
 }
 
 function duplicatesOf(value: unknown, timeout: number): WeChatSettings['duplicates'] {
@@ -249,7 +271,7 @@ const OFFICIAL_ACCOUNT_SCOPES: readonly string[] = ['snsapi_base', 'snsapi_useri
 // NOTE: the scope decides the login: website apps only have snsapi_login (on connect/qrconnect),
 // Official Accounts only snsapi_base/snsapi_userinfo (on connect/oauth2/authorize) — wechat-api.md
 // §1.1, §3.1. A wrong pairing shows the user a WeChat error page, so it is refused up front.
-function appOf(o: Record<string, unknown>, what: string, prefix = ''): { app: WeChatAppSettings; appSecret: string } {
+function appOf(o: Record<string, unknown>, what: string, prefix = ''): { app: LoginFlowSettings; appSecret: string } {
   const appId = credential(o, 'clientID', 'appID', what, prefix);
   const appSecret = credential(o, 'clientSecret', 'appSecret', 'its AppSecret', prefix);
   const scope = scopeOf(o.scope, prefix);

@@ -63,3 +63,54 @@ describe('a code or state outside the query', () => {
   });
 
 });
+
+describe('an async verify', () => {
+  /** The callback route with `verify`, an error handler that answers 500 with the message. */
+  function appWithVerify(verify: (profile: { id: string }, done: (err: unknown, user?: Express.User) => void) => unknown) {
+    const passport = new Passport();
+    const options = { ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid), callbackURL: 'http://localhost:3000/auth/wechat/callback' };
+    passport.use(new WeChatStrategy(options as WeChatStrategyOptions, (_a, _r, profile, done) => verify(profile, done)));
+    passport.serializeUser((user, done) => done(null, JSON.stringify(user)));
+    passport.deserializeUser((json: string, done) => done(null, JSON.parse(json) as Express.User));
+    const app = express();
+    app.use(session({ secret: 'test', resave: false, saveUninitialized: false }));
+    app.use(passport.session());
+    app.get('/auth/wechat', passport.authenticate('wechat'));
+    app.get('/auth/wechat/callback', passport.authenticate('wechat'), (_req, res) => res.redirect('/me'));
+    app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(500).json({ error: error.message });
+    });
+    return app;
+  }
+
+  it('ends the login in an error when its promise rejects, with no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      // An async function: it returns a promise that rejects, and never calls done.
+      const agent = request.agent(appWithVerify(async () => Promise.reject(new Error('the user database is down'))));
+      const answer = await agent.get(await loginOnEmulator(emulator, agent, { user: 'alice' })).expect(500);
+      expect(answer.body).toEqual({ error: 'the user database is down' });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.removeListener('unhandledRejection', record);
+    }
+  });
+
+  it('logs the user in when it calls done and then resolves', async () => {
+    const agent = request.agent(appWithVerify(async (profile, done) => done(null, { id: profile.id })));
+    await agent.get(await loginOnEmulator(emulator, agent, { user: 'alice' })).expect(302).expect('location', '/me');
+  });
+
+  it('ends the login once when it calls done and then rejects', async () => {
+    const agent = request.agent(
+      appWithVerify(async (profile, done) => {
+        done(null, { id: profile.id });
+        throw new Error('after done');
+      }),
+    );
+    await agent.get(await loginOnEmulator(emulator, agent, { user: 'alice' })).expect(302).expect('location', '/me');
+  });
+});

@@ -8,21 +8,10 @@ import type { Request } from 'express';
 import type { Strategy } from 'passport-strategy';
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, type Dispatcher } from './client.js';
 import { WeChatOptionsError } from './errors.js';
-import { PLAUSIBLE_CODE } from './glue.js';
+import type { WeChatFailureInfo } from './failures.js';
+import { isThenable } from './promise-callbacks.js';
+import { fieldOf, isPlausibleCode } from './request.js';
 import { credential, dispatcherOf, positiveInteger, type VerifyCallback } from './options.js';
-
-/** Why a login with a posted code ended in Passport's `fail()`: the `info` your failure handler receives. */
-export interface WeChatCodeFailureInfo {
-  message: string;
-  /**
-   * `WECHAT_MISSING_CODE`/`WECHAT_MALFORMED_CODE` (400, WeChat was not called),
-   * `WECHAT_INVALID_CODE` (401: invalid, expired or used; the client must get a new code),
-   * `WECHAT_USER_BLOCKED` (403, Mini Program only: WeChat blocks this high-risk user).
-   */
-  code: 'WECHAT_MISSING_CODE' | 'WECHAT_MALFORMED_CODE' | 'WECHAT_INVALID_CODE' | 'WECHAT_USER_BLOCKED';
-  /** WeChat's errcode, when WeChat refused the code. */
-  errcode?: number;
-}
 
 /** Options both posted-code strategies take. */
 export interface WeChatPostedCodeOptions {
@@ -110,15 +99,15 @@ function optionalBoolean(o: Record<string, unknown>, name: string): boolean {
 export function readPostedCode(
   req: Request,
   { codeField: field, allowCodeInQuery }: Pick<PostedCodeSettings, 'codeField' | 'allowCodeInQuery'>,
-): { code: string } | { failure: WeChatCodeFailureInfo } {
+): { code: string } | { failure: WeChatFailureInfo } {
   const body: unknown = req.body;
-  const fromBody = ownField(body, field);
+  const fromBody = fieldOf(body, field);
   // NOTE: the body first, and the query only on request: a browser sends a query code cross-site
   // without a preflight (login CSRF, see WeChatPostedCodeOptions.allowCodeInQuery).
-  const value = isAbsent(fromBody) && allowCodeInQuery ? ownField(req.query, field) : fromBody;
+  const value = isAbsent(fromBody) && allowCodeInQuery ? fieldOf(req.query, field) : fromBody;
   if (isAbsent(value)) return { failure: { code: 'WECHAT_MISSING_CODE', message: missingCodeMessage(req, field, allowCodeInQuery) } };
   // `?code=a&code=b` (an array), `{ "code": { "$gt": "" } }`, a number: not something WeChat issues.
-  if (typeof value !== 'string' || !PLAUSIBLE_CODE.test(value)) {
+  if (!isPlausibleCode(value)) {
     return { failure: { code: 'WECHAT_MALFORMED_CODE', message: `The WeChat code in field "${field}" is malformed.` } };
   }
   return { code: value };
@@ -127,7 +116,7 @@ export function readPostedCode(
 /** Why no code was found, with the likely fix; never the code itself (a query code may be an attacker's). */
 function missingCodeMessage(req: Request, field: string, allowCodeInQuery: boolean): string {
   const hints = [`The request carries no WeChat code (field "${field}").`];
-  if (!allowCodeInQuery && !isAbsent(ownField(req.query, field))) {
+  if (!allowCodeInQuery && !isAbsent(fieldOf(req.query, field))) {
     hints.push('A code in the query string is ignored: post it in the request body (JSON).');
   }
   // NOTE: Express 5 leaves req.body undefined without a body parser (or for a Content-Type it skips): say so.
@@ -135,11 +124,6 @@ function missingCodeMessage(req: Request, field: string, allowCodeInQuery: boole
     hints.push('No body was parsed: post JSON and mount a body parser such as express.json() before passport.authenticate().');
   }
   return hints.join(' ');
-}
-
-function ownField(bag: unknown, name: string): unknown {
-  if (typeof bag !== 'object' || bag === null || !Object.hasOwn(bag, name)) return undefined;
-  return (bag as Record<string, unknown>)[name];
 }
 
 function isAbsent(value: unknown): boolean {
@@ -179,9 +163,6 @@ export function callVerify(actions: Actions, verify: (...args: never[]) => unkno
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
-}
 
 /** @internal Reports an error to Passport once more, ignoring a host that already answered. */
 export function reportError(actions: Actions, error: unknown): void {

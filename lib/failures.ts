@@ -1,0 +1,89 @@
+/**
+ * How a login fails, for every strategy here: the `info` a Passport failure handler receives,
+ * and the one rule that tells a user's failure (Passport's `fail()`, so `failureRedirect` applies)
+ * from an error (`error()`, the host's error handler).
+ */
+import { WeChatCodeError, WeChatUserBlockedError } from './errors.js';
+
+/**
+ * Why a login ended in Passport's `fail()`: the `info` your failure handler receives (with
+ * `failureMessage: true`, its `message` lands in `req.session.messages`). Branch on `code`.
+ */
+export interface WeChatFailureInfo {
+  /** A sentence for the person at the browser or the app. */
+  message: string;
+  /**
+   * - `WECHAT_DECLINED` (401): the user declined or cancelled on WeChat's page.
+   * - `WECHAT_MISSING_CODE` / `WECHAT_MALFORMED_CODE` (400): no code, or one WeChat never issues;
+   *   WeChat was not called.
+   * - `WECHAT_INVALID_CODE` (401): WeChat refused the code: invalid, expired or already used.
+   * - `WECHAT_USER_BLOCKED` (403, Mini Program): WeChat blocks this high-risk user (40226).
+   * - `WECHAT_SNAPSHOT_USER` (401, Official Account): a virtual snapshot-page user.
+   * - `WECHAT_DUPLICATE_CALLBACK` (401): the same callback's first request did not finish in time.
+   * - `WECHAT_STATE_MISMATCH` (403): the state names no login this strategy started.
+   */
+  code:
+    | 'WECHAT_DECLINED'
+    | 'WECHAT_MISSING_CODE'
+    | 'WECHAT_MALFORMED_CODE'
+    | 'WECHAT_INVALID_CODE'
+    | 'WECHAT_USER_BLOCKED'
+    | 'WECHAT_SNAPSHOT_USER'
+    | 'WECHAT_DUPLICATE_CALLBACK'
+    | 'WECHAT_STATE_MISMATCH';
+  /** WeChat's errcode, when WeChat refused the code. */
+  errcode?: number;
+}
+
+/** @internal A failure and the HTTP status Passport answers with when there is no failureRedirect. */
+export interface Failure {
+  info: WeChatFailureInfo;
+  status: number;
+}
+
+/** @internal */
+export const DECLINED: Failure = {
+  info: { code: 'WECHAT_DECLINED', message: 'The WeChat login was declined or cancelled.' },
+  status: 401,
+};
+
+/** @internal */
+export const MALFORMED_CALLBACK_CODE: Failure = {
+  info: { code: 'WECHAT_MALFORMED_CODE', message: 'The WeChat login callback carried a malformed code. Please log in again.' },
+  status: 400,
+};
+
+// NOTE: a snapshot-page login (is_snapshotuser: 1) carries a virtual openid/unionid, not the
+// person's (docs/wechat-protocol.md): logging it in would create a ghost account.
+/** @internal */
+export const SNAPSHOT_USER: Failure = {
+  info: {
+    code: 'WECHAT_SNAPSHOT_USER',
+    message: 'WeChat signed in a virtual snapshot-page user; the user must open the page in WeChat and authorize.',
+  },
+  status: 401,
+};
+
+/** @internal The state names neither of the strategy's apps (a letter edited in the URL). */
+export const STATE_MISMATCH: Failure = {
+  info: { code: 'WECHAT_STATE_MISMATCH', message: 'Invalid authorization request state.' },
+  status: 403,
+};
+
+const USER_BLOCKED = 'WeChat blocked this sign-in: it rates the user as high-risk (errcode 40226).';
+
+/**
+ * @internal The failure a WeChat error stands for when it is the user's to fix — a refused code,
+ * a blocked user — and undefined for anything else, which is an error. `retry` tells the user (or
+ * the client app) how to get a new code.
+ */
+export function failureOf(error: unknown, retry: string): Failure | undefined {
+  if (error instanceof WeChatUserBlockedError) {
+    return { info: { code: 'WECHAT_USER_BLOCKED', message: USER_BLOCKED, errcode: error.errcode }, status: 403 };
+  }
+  if (error instanceof WeChatCodeError) {
+    const message = `WeChat rejected the login code: it was invalid, expired or already used. ${retry}`;
+    return { info: { code: 'WECHAT_INVALID_CODE', message, errcode: error.errcode }, status: 401 };
+  }
+  return undefined;
+}
