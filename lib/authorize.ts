@@ -7,7 +7,7 @@
  * OAuth 2.0 URL builder gets all three wrong, so this module owns the format.
  */
 import { WeChatOptionsError } from './errors.js';
-import type { LoginFlowSettings } from './options.js';
+import type { LoginFlowSettings } from './settings.js';
 
 export const QR_CONNECT_URL = 'https://open.weixin.qq.com/connect/qrconnect';
 export const OFFICIAL_ACCOUNT_AUTHORIZE_URL = 'https://open.weixin.qq.com/connect/oauth2/authorize';

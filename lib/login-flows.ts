@@ -9,7 +9,8 @@ import { WeChatClient } from './client.js';
 import { WeChatOptionsError } from './errors.js';
 import { flowBindingKey, flowOfState, prefixedStore, prefixOf, type FlowStateStore } from './flow-state.js';
 import { adapterFor, type WeChatOAuth2Adapter } from './oauth2-adapter.js';
-import type { LoginFlowSettings, WeChatFlow, WeChatSettings } from './options.js';
+import type { WeChatFlow } from './options.js';
+import type { LoginFlowSettings, WeChatSettings } from './settings.js';
 
 /** @internal One configured WeChat app, ready to log users in. */
 export interface LoginFlow {

@@ -16,7 +16,8 @@ import {
 } from './posted-code.js';
 import { settle } from './promise-callbacks.js';
 import { failureOf } from './failures.js';
-import { url, type VerifyCallback, type WeChatCredentials } from './options.js';
+import type { VerifyCallback, WeChatCredentials } from './options.js';
+import { url } from './settings.js';
 import { parseProfile, type WeChatProfile } from './profile.js';
 import { WeChatSessionKey } from './userdata.js';
 

@@ -17,18 +17,16 @@ import {
 } from './posted-code.js';
 import { settle, shouldSkip } from './promise-callbacks.js';
 import { failureOf } from './failures.js';
-import {
-  endpointsOf,
-  skipOf,
-  userInfoLangOf,
-  type SkipUserProfile,
-  type WeChatCredentials,
-  type WeChatEndpointOptions,
-  type WeChatProfileOptions,
-  type WeChatVerifyFunction,
-  type WeChatVerifyFunctionWithParams,
-  type WeChatVerifyFunctionWithRequest,
-  type WeChatVerifyFunctionWithRequestAndParams,
+import { endpointsOf, skipOf, userInfoLangOf } from './settings.js';
+import type {
+  SkipUserProfile,
+  WeChatCredentials,
+  WeChatEndpointOptions,
+  WeChatProfileOptions,
+  WeChatVerifyFunction,
+  WeChatVerifyFunctionWithParams,
+  WeChatVerifyFunctionWithRequest,
+  WeChatVerifyFunctionWithRequestAndParams,
 } from './options.js';
 import { profileFromToken, type WeChatProfile } from './profile.js';
 import { loadProfile, type ProfileToken } from './profile-loader.js';

@@ -11,7 +11,8 @@ import { WeChatOptionsError } from './errors.js';
 import type { WeChatFailureInfo } from './failures.js';
 import { isThenable } from './promise-callbacks.js';
 import { fieldOf, isPlausibleCode } from './request.js';
-import { credential, dispatcherOf, positiveInteger, type VerifyCallback } from './options.js';
+import type { VerifyCallback } from './options.js';
+import { credential, dispatcherOf, positiveInteger } from './settings.js';
 
 /** Options both posted-code strategies take. */
 export interface WeChatPostedCodeOptions {

@@ -13,18 +13,16 @@ import { WeChatOptionsError } from './errors.js';
 import { DECLINED, MALFORMED_CALLBACK_CODE, STATE_MISMATCH } from './failures.js';
 import { catchingRejection } from './promise-callbacks.js';
 import { buildLoginFlows, flowForCallback, flowForLogin, flowNamed, type LoginFlow } from './login-flows.js';
-import {
-  resolveSettings,
-  type LoginFlowSettings,
-  type WeChatFlow,
-  type WeChatSettings,
-  type WeChatStrategyOptions,
-  type WeChatStrategyOptionsWithRequest,
-  type WeChatVerifyFunction,
-  type WeChatVerifyFunctionWithParams,
-  type WeChatVerifyFunctionWithRequest,
-  type WeChatVerifyFunctionWithRequestAndParams,
+import type {
+  WeChatFlow,
+  WeChatStrategyOptions,
+  WeChatStrategyOptionsWithRequest,
+  WeChatVerifyFunction,
+  WeChatVerifyFunctionWithParams,
+  WeChatVerifyFunctionWithRequest,
+  WeChatVerifyFunctionWithRequestAndParams,
 } from './options.js';
+import { resolveSettings, type LoginFlowSettings, type WeChatSettings } from './settings.js';
 import type { WeChatProfile } from './profile.js';
 import { loadProfile, type ProfileToken } from './profile-loader.js';
 import { callbackParams, isPlausibleCode, passportView, resolveCallbackURL } from './request.js';

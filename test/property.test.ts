@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCode2SessionResponse, parseTokenResponse, parseWeChatJSON, type WeChatTokenResponse } from '../lib/client.js';
+import { parseCode2SessionResponse, parseTokenResponse, parseWeChatJSON, type WeChatTokenResponse } from '../lib/wechat-answers.js';
 import {
   errorFromErrcode,
   splitErrmsg,
