@@ -3,7 +3,7 @@
  *
  * NOTE: WeChat matches the authorize link against a strict pattern: the parameters must come in
  * the documented order (appid, redirect_uri, response_type, scope, state), there is no
- * `client_id`, and the link ends in `#wechat_redirect` (wechat-api.md §1.1, §3.1, §12.1). A generic
+ * `client_id`, and the link ends in `#wechat_redirect` (docs/wechat-protocol.md#parameter-order). A generic
  * OAuth 2.0 URL builder gets all three wrong, so this module owns the format.
  */
 import { WeChatOptionsError } from './errors.js';
@@ -24,7 +24,7 @@ export interface AuthorizeURLParams {
   extra?: ReadonlyArray<readonly [string, string]>;
 }
 
-/** WeChat's limit on `state`: letters and digits, at most 128 bytes (wechat-api.md §3.1). */
+/** WeChat's limit on `state`: letters and digits, at most 128 bytes (docs/wechat-protocol.md#the-state-parameter). */
 export const STATE_PATTERN = /^[A-Za-z0-9]{1,128}$/;
 
 /**

@@ -177,7 +177,7 @@ const FIX_CREDENTIALS =
   '(the website or mobile application on open.weixin.qq.com, or the Official Account on mp.weixin.qq.com), ' +
   'without spaces, and that the secret was not reset.';
 
-// errcode → meaning. Sources: wechat-api.md §4–§9 (global return codes). Unknown codes fall through
+// errcode → meaning. Sources: docs/wechat-protocol.md#global-error-codes-and-our-classification (global return codes). Unknown codes fall through
 // to WECHAT_API_ERROR so a new WeChat code is still an error, never a success.
 const CLASSIFICATION: ReadonlyMap<number, Classification> = new Map<number, Classification>([
   [-1, { code: 'WECHAT_SYSTEM_BUSY', kind: WeChatAPIError, retryable: true, advice: 'WeChat is busy; try again shortly.' }],
@@ -223,7 +223,7 @@ const MINIPROGRAM_CREDENTIALS: Classification = {
 };
 
 // errcodes whose meaning or advice depends on the call, keyed `endpoint:errcode`; looked up before
-// the table above. 40226 is documented for code2Session only (wechat-api.md §8, §9).
+// the table above. 40226 is documented for code2Session only (docs/wechat-protocol.md#mini-program-errors).
 const CLASSIFICATION_BY_ENDPOINT: ReadonlyMap<string, Classification> = new Map<string, Classification>([
   ['jscode2session:40226', {
     code: 'WECHAT_USER_BLOCKED', kind: WeChatUserBlockedError, retryable: false,
@@ -254,7 +254,7 @@ const FALLBACK: Classification = {
  * `errmsg` must already be free of secrets (the client redacts it).
  */
 export function errorFromErrcode(endpoint: WeChatEndpoint, errcode: number, errmsg: string): WeChatAPIError {
-  // NOTE: 40001 on the code exchange means the AppSecret is wrong, not a user token (wechat-api.md §9).
+  // NOTE: 40001 on the code exchange means the AppSecret is wrong, not a user token (docs/wechat-protocol.md#token-exchange-errors).
   const rule =
     CLASSIFICATION_BY_ENDPOINT.get(`${endpoint}:${errcode}`) ??
     (errcode === 40001 && endpoint === 'access_token' ? BAD_SECRET : (CLASSIFICATION.get(errcode) ?? FALLBACK));
@@ -264,7 +264,7 @@ export function errorFromErrcode(endpoint: WeChatEndpoint, errcode: number, errm
   return new rule.kind(message, { code: rule.code, retryable: rule.retryable, errcode, errmsg });
 }
 
-// NOTE: WeChat appends a request id to errmsg, in several historical forms (wechat-api.md §0):
+// NOTE: WeChat appends a request id to errmsg, in several historical forms (docs/wechat-protocol.md#cross-cutting-the-request-id-in-errmsg):
 // ", rid: 65a33cd8-023106e1-2dc7e2f6", " rid: …" (no comma), ", hints: [ req_id: 1foBSgMre-Hz ]".
 // Anchored at the end of an already trimmed text: an unanchored `\s*` scan is quadratic on
 // long runs of spaces, and errmsg comes from the network.

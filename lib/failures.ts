@@ -54,7 +54,7 @@ export const MALFORMED_CALLBACK_CODE: Failure = {
 };
 
 // NOTE: a snapshot-page login (is_snapshotuser: 1) carries a virtual openid/unionid, not the
-// person's (docs/wechat-protocol.md): logging it in would create a ghost account.
+// person's (docs/wechat-protocol.md#official-account-snapshot-page-users): logging it in would create a ghost account.
 /** @internal */
 export const SNAPSHOT_USER: Failure = {
   info: {

@@ -64,7 +64,7 @@ export function flowForCallback(flows: readonly LoginFlow[], state: string | und
 }
 
 // NOTE: WeChat's in-app browser says "MicroMessenger" in its User-Agent (also on PC WeChat);
-// WeCom ("wxwork") says it too but cannot use an Official Account login (docs/wechat-protocol.md).
+// WeCom ("wxwork") says it too but cannot use an Official Account login (docs/wechat-protocol.md#inside-wechat-the-micromessenger-user-agent).
 /** Whether a User-Agent is WeChat's own browser. Pure. */
 export function isInsideWeChat(userAgent: string | string[] | undefined): boolean {
   const ua = Array.isArray(userAgent) ? userAgent.join(' ') : (userAgent ?? '');

@@ -116,7 +116,7 @@ export function profileFromToken(identity: WeChatIdentity): WeChatProfile {
   return parseProfile(ids, identity, '');
 }
 
-// 1 male, 2 female, 0 unknown (wechat-api.md §6); since 2021 logins always get 0.
+// 1 male, 2 female, 0 unknown (docs/wechat-protocol.md#user-info-answer-fields); since 2021 logins always get 0.
 function genderOf(sex: unknown): 'male' | 'female' | undefined {
   const value = typeof sex === 'string' ? Number(sex) : sex;
   if (value === 1) return 'male';
@@ -124,7 +124,7 @@ function genderOf(sex: unknown): 'male' | 'female' | undefined {
   return undefined;
 }
 
-// NOTE: WeChat often serves headimgurl over http although https works (wechat-api.md §6); an http
+// NOTE: WeChat often serves headimgurl over http although https works (docs/wechat-protocol.md#user-info-the-avatar-url); an http
 // avatar on an https page is mixed content. The size suffix (/132, /0) is kept: changing it can 404.
 function httpsAvatar(value: unknown): string | undefined {
   const url = nonEmpty(value);

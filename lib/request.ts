@@ -7,7 +7,7 @@
 import type { Request } from 'express';
 import { WeChatOptionsError } from './errors.js';
 
-// WeChat's codes are about 32 printable ASCII characters (docs/wechat-protocol.md); anything else
+// WeChat's codes are about 32 printable ASCII characters (docs/wechat-protocol.md#cross-cutting-codes-tokens-and-ids); anything else
 // never came from WeChat and is refused before a call.
 const PLAUSIBLE_CODE = /^[\x21-\x7e]{1,512}$/;
 

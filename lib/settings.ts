@@ -128,8 +128,8 @@ function duplicatesOf(value: unknown, timeout: number): WeChatSettings['duplicat
 const OFFICIAL_ACCOUNT_SCOPES: readonly string[] = ['snsapi_base', 'snsapi_userinfo'];
 
 // NOTE: the scope decides the login: website apps only have snsapi_login (on connect/qrconnect),
-// Official Accounts only snsapi_base/snsapi_userinfo (on connect/oauth2/authorize) — wechat-api.md
-// §1.1, §3.1. A wrong pairing shows the user a WeChat error page, so it is refused up front.
+// Official Accounts only snsapi_base/snsapi_userinfo (on connect/oauth2/authorize) — docs/wechat-protocol.md#scopes-per-login-page.
+// A wrong pairing shows the user a WeChat error page, so it is refused up front.
 function appOf(o: Record<string, unknown>, what: string, prefix = ''): { app: LoginFlowSettings; appSecret: string } {
   const appId = credential(o, 'clientID', 'appID', what, prefix);
   const appSecret = credential(o, 'clientSecret', 'appSecret', 'its AppSecret', prefix);
@@ -185,7 +185,7 @@ function scopeOf(value: unknown, prefix = ''): string {
   if (list.length === 0 || !list.every((s) => typeof s === 'string' && /^[a-z_]+$/.test(s))) {
     throw new WeChatOptionsError(`${prefix}scope must be a WeChat scope such as "snsapi_login", or an array of them.`);
   }
-  // NOTE: WeChat separates scopes with a comma, not OAuth's space (wechat-api.md §1.1).
+  // NOTE: WeChat separates scopes with a comma, not OAuth's space (docs/wechat-protocol.md#scopes-per-login-page).
   return list.join(',');
 }
 

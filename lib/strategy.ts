@@ -129,7 +129,7 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
       const { code, state } = callbackParams(req);
       if (code === undefined && state !== undefined) {
         // NOTE: a user who declines comes back with state and no code, or not at all
-        // (wechat-api.md §1.2). Sending them back to WeChat would loop: fail instead.
+        // (docs/wechat-protocol.md#declined-logins). Sending them back to WeChat would loop: fail instead.
         return this.fail({ ...DECLINED.info }, DECLINED.status);
       }
       if (code !== undefined && !isPlausibleCode(code)) return this.fail({ ...MALFORMED_CALLBACK_CODE.info }, MALFORMED_CALLBACK_CODE.status);

@@ -46,7 +46,7 @@ export interface WeChatUserInfoResponse {
 
 /**
  * Parses a WeChat answer. NOTE: WeChat sends JSON as `text/plain` and errors with HTTP 200
- * (docs/wechat-protocol.md), so the body is parsed whatever the Content-Type and `errcode` decides.
+ * (docs/wechat-protocol.md#cross-cutting-json-sent-as-plain-text), so the body is parsed whatever the Content-Type and `errcode` decides.
  * Pure; exported for tests.
  */
 export function parseWeChatJSON(raw: string, endpoint: WeChatEndpoint, secrets: readonly string[] = []): Record<string, unknown> {

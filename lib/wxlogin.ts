@@ -27,7 +27,7 @@ export interface WxLoginStyle {
  * What to pass to `new WxLogin(...)` in the browser, exactly as wxLogin.js reads it.
  *
  * NOTE: wxLogin.js concatenates `redirect_uri` and `state` into the iframe URL without encoding
- * them (wechat-api.md §2.2): `redirect_uri` is therefore already URL-encoded here, and `state` is
+ * them (docs/wechat-protocol.md#embedded-qr-constructor-parameters): `redirect_uri` is therefore already URL-encoded here, and `state` is
  * alphanumeric. `stylelite` and `fast_login` are numbers because the script compares `1 === …`
  * and `0 === …` strictly.
  */

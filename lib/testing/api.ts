@@ -14,7 +14,7 @@ import type { AccessTokenRecord, CodeRecord, EmulatorStore } from './store.js';
 import type { EmulatorApiEndpoint, EmulatorApp, EmulatorFault, ErrcodeFault, HangFault, HttpErrorFault, RawBodyFault } from './types.js';
 import { jsonReply, type ApiResult, type JsonObject } from './wechat-json.js';
 
-const USERINFO_LANGS = Object.freeze(['zh_CN', 'zh_TW', 'en']); // §6
+const USERINFO_LANGS = Object.freeze(['zh_CN', 'zh_TW', 'en']); // docs/wechat-protocol.md#user-info-request-and-lang
 
 export class SnsApi {
   private readonly store: EmulatorStore;
@@ -64,14 +64,14 @@ export class SnsApi {
 
   // -- the checks several endpoints share ----------------------------------------
 
-  /** The app for appid, or the 41002 / 40013 answer (§9). */
+  /** The app for appid, or the 41002 / 40013 answer (docs/wechat-protocol.md#global-error-codes-and-our-classification). */
   private appFor(params: URLSearchParams): EmulatorApp | ApiResult {
     const appid = params.get('appid') ?? '';
     if (appid === '') return { errcode: 41002 };
     return this.store.app(appid) ?? { errcode: 40013 };
   }
 
-  /** The app for appid on an OAuth endpoint: a Mini Program has no OAuth codes or tokens, so 40013 (§8, §9). */
+  /** The app for appid on an OAuth endpoint: a Mini Program has no OAuth codes or tokens, so 40013 (docs/wechat-protocol.md#where-the-emulator-chooses). */
   private oauthAppFor(params: URLSearchParams): EmulatorApp | ApiResult {
     const app = this.appFor(params);
     if ('appid' in app && app.kind === 'miniprogram') return { errcode: 40013 };
@@ -85,13 +85,13 @@ export class SnsApi {
     return secret === app.secret ? null : { errcode: 40125 };
   }
 
-  /** Spends a code of this app, or answers 40029 (unknown, another app's, expired) / 40163 (used) (§1.3). */
+  /** Spends a code of this app, or answers 40029 (unknown, another app's, expired) / 40163 (used) (docs/wechat-protocol.md#codes-lifetime-and-single-use). */
   private spendCode(app: EmulatorApp, code: string): CodeRecord | ApiResult {
     const record = this.store.code(code);
-    // NOTE: a code of another app is as unknown as a made-up one (§1.3).
+    // NOTE: a code of another app is as unknown as a made-up one (docs/wechat-protocol.md#codes-lifetime-and-single-use).
     if (record === undefined || record.grant.app.appid !== app.appid) return { errcode: 40029 };
-    if (record.used) return { errcode: 40163 }; // "code been used" (§1.3, §8)
-    // NOTE: expired answers 40029 like an unknown code (staff: 40029 = invalid oauth_code); 42003 is rarely seen (§1.3).
+    if (record.used) return { errcode: 40163 }; // "code been used" (docs/wechat-protocol.md#codes-lifetime-and-single-use)
+    // NOTE: expired answers 40029 like an unknown code (staff: 40029 = invalid oauth_code); 42003 is rarely seen (docs/wechat-protocol.md#codes-lifetime-and-single-use).
     if (this.options.clock() >= record.expiresAt) return { errcode: 40029 };
     record.used = true;
     return record;
@@ -112,7 +112,7 @@ export class SnsApi {
 
   // -- the endpoints ---------------------------------------------------------------
 
-  /** `sns/oauth2/access_token` (§4, §1.3): website apps, Official Accounts and Mobile Applications. */
+  /** `sns/oauth2/access_token` (docs/wechat-protocol.md#token-exchange-request): website apps, Official Accounts and Mobile Applications. */
   private exchangeCode(params: URLSearchParams): ApiResult {
     const app = this.oauthAppFor(params);
     if (!('appid' in app)) return app;
@@ -126,12 +126,12 @@ export class SnsApi {
     return { body: this.issueTokens(record.grant) };
   }
 
-  /** `sns/jscode2session` (code2Session, §8): a Mini Program's `wx.login()` code for openid, unionid and session_key. */
+  /** `sns/jscode2session` (code2Session, docs/wechat-protocol.md#mini-program-code2session): a Mini Program's `wx.login()` code for openid, unionid and session_key. */
   private codeToSession(params: URLSearchParams): ApiResult {
     const appid = params.get('appid') ?? '';
     if (appid === '') return { errcode: 41002 };
     const app = this.store.app(appid);
-    // NOTE: only a Mini Program AppID has code2Session; any other is as invalid as an unknown one (§8, §9).
+    // NOTE: only a Mini Program AppID has code2Session; any other is as invalid as an unknown one (docs/wechat-protocol.md#where-the-emulator-chooses).
     if (app === undefined || app.kind !== 'miniprogram') return { errcode: 40013 };
     const secretProblem = this.secretProblem(app, params);
     if (secretProblem !== null) return secretProblem;
@@ -140,10 +140,10 @@ export class SnsApi {
     if (params.get('grant_type') !== 'authorization_code') return { errcode: 40002 };
     const record = this.spendCode(app, jsCode);
     if (!('grant' in record)) return record;
-    // NOTE: a high-risk user's code is spent, then refused: "code blocked" (§8).
+    // NOTE: a high-risk user's code is spent, then refused: "code blocked" (docs/wechat-protocol.md#mini-program-errors).
     if (record.grant.user.highRisk) return { errcode: 40226 };
     const { openid, unionid } = record.grant;
-    // NOTE: no errcode on success, whatever the doc's example shows (§8).
+    // NOTE: no errcode on success, whatever the doc's example shows (docs/wechat-protocol.md#cross-cutting-success-has-no-errcode).
     return { body: { session_key: record.sessionKey ?? newSessionKey(), openid, ...(unionid === undefined ? {} : { unionid }) } };
   }
 
@@ -155,12 +155,12 @@ export class SnsApi {
       refresh_token: refreshToken,
       openid: grant.openid,
       scope: grant.scopes.join(','),
-      ...(grant.snapshot ? { is_snapshotuser: 1 } : {}), // present only when 1 (§3.2)
+      ...(grant.snapshot ? { is_snapshotuser: 1 } : {}), // present only when 1 (docs/wechat-protocol.md#official-account-snapshot-page-users)
       ...(grant.unionid === undefined ? {} : { unionid: grant.unionid }),
     };
   }
 
-  /** `sns/oauth2/refresh_token`: no secret; same token, reset expiry, unless expired (§5). */
+  /** `sns/oauth2/refresh_token`: no secret; same token, reset expiry, unless expired (docs/wechat-protocol.md#refresh-request-and-answer). */
   private refresh(params: URLSearchParams): ApiResult {
     const app = this.oauthAppFor(params);
     if (!('appid' in app)) return app;
@@ -169,7 +169,7 @@ export class SnsApi {
     if (token === '') return { errcode: 41003 };
     const record = this.store.refreshToken(token);
     const now = this.options.clock();
-    // NOTE: expired answers 40030 like an invalid token, as observed (§5); 42002 is in the table but unconfirmed.
+    // NOTE: expired answers 40030 like an invalid token, as observed (docs/wechat-protocol.md#refresh-errors); 42002 is in the table but unconfirmed.
     if (record === undefined || record.grant.app.appid !== app.appid || now >= record.expiresAt) return { errcode: 40030 };
     const accessToken = this.store.renewAccessToken(record, now);
     const refreshToken = this.options.rotateRefreshToken ? this.store.rotateRefreshToken(token, record) : token;
@@ -184,21 +184,21 @@ export class SnsApi {
     };
   }
 
-  /** `sns/userinfo` in its post-2021 shape (§6). */
+  /** `sns/userinfo` in its post-2021 shape (docs/wechat-protocol.md#user-info-changes-since-2021-10-20). */
   private userinfo(params: URLSearchParams): ApiResult {
     const record = this.tokenFor(params, 40001);
     if (!('grant' in record)) return record;
     const { grant } = record;
     const profileScope = grant.scopes.includes('snsapi_userinfo') || grant.scopes.includes('snsapi_login');
-    // NOTE: snsapi_base tokens and snapshot-page virtual users get 48001 (§3.2, §6).
+    // NOTE: snsapi_base tokens and snapshot-page virtual users get 48001 (docs/wechat-protocol.md#user-info-errors).
     if (!profileScope || grant.snapshot) return { errcode: 48001 };
     const lang = params.get('lang') ?? '';
-    // NOTE: WeChat's answer to a bad lang is undocumented; 40097 "invalid args" is the generic one (§6, §9).
+    // NOTE: WeChat's answer to a bad lang is undocumented; 40097 "invalid args" is the generic one (docs/wechat-protocol.md#user-info-request-and-lang).
     if (lang !== '' && !USERINFO_LANGS.includes(lang)) return { errcode: 40097 };
     return { body: profileOf(grant) };
   }
 
-  /** `sns/auth`: the one endpoint that says `{"errcode":0,"errmsg":"ok"}` on success (§7). */
+  /** `sns/auth`: the one endpoint that says `{"errcode":0,"errmsg":"ok"}` on success (docs/wechat-protocol.md#token-check). */
   private checkToken(params: URLSearchParams): ApiResult {
     const record = this.tokenFor(params, 40003);
     if (!('grant' in record)) return record;
@@ -206,7 +206,7 @@ export class SnsApi {
   }
 }
 
-/** Since 2021-10-20: `sex` 0 and empty region fields; `language` is `""` (§6). */
+/** Since 2021-10-20: `sex` 0 and empty region fields; `language` is `""` (docs/wechat-protocol.md#user-info-changes-since-2021-10-20). */
 function profileOf(grant: Grant): JsonObject {
   return {
     openid: grant.openid,

@@ -21,13 +21,13 @@ export interface AuthorizeRequest {
   readonly embedded: EmbeddedView | null;
 }
 
-/** The authorize query order in WeChat's templates (§1.1, §3.1). */
+/** The authorize query order in WeChat's templates (docs/wechat-protocol.md#parameter-order). */
 const DOCUMENTED_ORDER = Object.freeze(['appid', 'redirect_uri', 'response_type', 'scope', 'state']);
 
-/** The order wxLogin.js writes its iframe URL in: no response_type, state always present (§2.3). */
+/** The order wxLogin.js writes its iframe URL in: no response_type, state always present (docs/wechat-protocol.md#embedded-qr-the-iframe-the-script-builds). */
 const JSSDK_ORDER = Object.freeze(['appid', 'scope', 'redirect_uri', 'state', 'login_type', 'self_redirect']);
 
-/** WeChat's authorize error pages (§3.4, §1.1). */
+/** WeChat's authorize error pages (docs/wechat-protocol.md#authorize-pages-errors-shown-in-the-browser). */
 export const PAGE_ERRORS = Object.freeze({
   appidEmpty: { errcode: 10012, zh: 'appid不能为空', en: 'appid must not be empty' },
   appidUnknown: { zh: 'AppID参数错误', en: 'Invalid AppID', hint: 'No app with this appid is registered in the emulator.' },
@@ -67,7 +67,7 @@ export const PAGE_ERRORS = Object.freeze({
   },
 } satisfies Record<string, ErrorPageView>);
 
-/** WeChat's checks, each answered with its HTML error page (§1.1, §3.4). */
+/** WeChat's checks, each answered with its HTML error page (docs/wechat-protocol.md#authorize-pages-errors-shown-in-the-browser). */
 export function validateAuthorize(
   endpoint: EmulatorPageEndpoint,
   params: URLSearchParams,
@@ -84,7 +84,7 @@ export function validateAuthorize(
   const scope = params.get('scope') ?? '';
   if (scope === '') return PAGE_ERRORS.scopeEmpty;
   const embedded = isJssdk(endpoint, params) ? embeddedViewOf(params) : null;
-  // NOTE: wxLogin.js's iframe URL carries no response_type (§2.3); every other link needs `code`.
+  // NOTE: wxLogin.js's iframe URL carries no response_type (docs/wechat-protocol.md#embedded-qr-the-iframe-the-script-builds); every other link needs `code`.
   const responseType = params.get('response_type');
   if (responseType !== 'code' && !(embedded !== null && responseType === null)) return PAGE_ERRORS.responseType;
   const scopes = permittedScopes(endpoint, app, scope);
@@ -109,7 +109,7 @@ export function isDocumentedOrder(keys: readonly string[], jssdk: boolean): bool
   return expected.every((key, index) => keys[index] === key);
 }
 
-/** wxLogin.js's iframe says `login_type=jssdk`; only the QR page has that mode (§2.3). */
+/** wxLogin.js's iframe says `login_type=jssdk`; only the QR page has that mode (docs/wechat-protocol.md#embedded-qr-the-iframe-the-script-builds). */
 export function isJssdk(endpoint: EmulatorPageEndpoint, params: URLSearchParams): boolean {
   return endpoint === 'qrconnect' && params.get('login_type') === 'jssdk';
 }
@@ -120,14 +120,14 @@ export function pageLangOf(params: URLSearchParams): PageLang {
 
 /** The scopes, or the page for an app of the wrong kind or a scope the page does not offer. */
 function permittedScopes(endpoint: EmulatorPageEndpoint, app: EmulatorApp, scope: string): WeChatScope[] | ErrorPageView {
-  if (endpoint === 'oauth2/authorize' && app.kind === 'website') return PAGE_ERRORS.openPlatformAppid; // 10016 (§3.4)
+  if (endpoint === 'oauth2/authorize' && app.kind === 'website') return PAGE_ERRORS.openPlatformAppid; // 10016 (docs/wechat-protocol.md#authorize-pages-errors-shown-in-the-browser)
   const pageError = endpoint === 'qrconnect' ? PAGE_ERRORS.scopeWebsite : PAGE_ERRORS.scopeOfficialAccount;
-  // NOTE: an Official Account has no snsapi_login, so qrconnect answers it with the scope error (§1.1).
+  // NOTE: an Official Account has no snsapi_login, so qrconnect answers it with the scope error (docs/wechat-protocol.md#scopes-per-login-page).
   if (endpoint === 'qrconnect' && app.kind === 'official-account') return pageError;
   return parseScopes(endpoint, scope) ?? pageError;
 }
 
-/** The 10003 reason for a redirect_uri, or null when the app accepts it (§1.1, §3.3). */
+/** The 10003 reason for a redirect_uri, or null when the app accepts it (docs/wechat-protocol.md#website-qr-login-callback-domain-and-ports). */
 function redirectUriProblem(app: EmulatorApp, redirectUri: string): string | null {
   let url: URL;
   try {
@@ -139,12 +139,12 @@ function redirectUriProblem(app: EmulatorApp, redirectUri: string): string | nul
   if (!app.callbackDomains.includes(url.hostname)) {
     return `Host "${url.hostname}" is not a registered callback domain (${app.callbackDomains.join(', ')}).`;
   }
-  // NOTE: "redirect_uri不支持带端口号" — only the scheme's default port works (§1.1).
+  // NOTE: "redirect_uri不支持带端口号" — only the scheme's default port works (docs/wechat-protocol.md#website-qr-login-callback-domain-and-ports).
   if (url.port !== '' && !app.allowPorts) return 'redirect_uri must not carry a port (allowPorts is false).';
   return null;
 }
 
-/** What the iframe's query asks of the QR box (§2.2): compared as wxLogin.js writes them. */
+/** What the iframe's query asks of the QR box (docs/wechat-protocol.md#embedded-qr-the-iframe-the-script-builds): compared as wxLogin.js writes them. */
 function embeddedViewOf(params: URLSearchParams): EmbeddedView {
   const selfRedirect = params.get('self_redirect');
   const href = params.get('href') ?? '';
@@ -153,7 +153,7 @@ function embeddedViewOf(params: URLSearchParams): EmbeddedView {
     stylelite: params.get('stylelite') === '1',
     fastLogin: params.get('fast_login') !== '0',
     style: params.get('style') === 'white' ? 'white' : 'black',
-    // NOTE: custom CSS is https or a data:text/css;base64 URI, and stylelite ignores it (§2.2).
+    // NOTE: custom CSS is https or a data:text/css;base64 URI, and stylelite ignores it (docs/wechat-protocol.md#embedded-qr-style-href-and-stylelite).
     href: /^(https:|data:text\/css;base64,)/.test(href) ? href : null,
   };
 }

@@ -44,9 +44,9 @@ export class AuthorizePages {
     return this.outcomeReply(this.confirm(request, user), request.lang);
   }
 
-  /** What opening an authorize URL in the browser leads to (§1.1, §3.1). */
+  /** What opening an authorize URL in the browser leads to (docs/wechat-protocol.md#website-qr-login-the-authorize-url). */
   open(endpoint: EmulatorPageEndpoint, params: URLSearchParams): Opened {
-    // NOTE: WeChat matches the authorize link with a strict regex; wrong order breaks the page (§3.1).
+    // NOTE: WeChat matches the authorize link with a strict regex; wrong order breaks the page (docs/wechat-protocol.md#parameter-order).
     if (this.options.strictParameterOrder && !isDocumentedOrder([...params.keys()], isJssdk(endpoint, params))) {
       return errorOutcome(PAGE_ERRORS.parameterOrder);
     }
@@ -57,7 +57,7 @@ export class AuthorizePages {
     return { type: 'login-page', request, params };
   }
 
-  /** Confirm: a single-use code, then `redirect_uri?code=CODE&state=STATE` (§1.2). */
+  /** Confirm: a single-use code, then `redirect_uri?code=CODE&state=STATE` (docs/wechat-protocol.md#website-qr-login-the-redirect-back). */
   confirm(request: AuthorizeRequest, user: EmulatorUser): AuthorizeOutcome {
     const code = this.store.createCode(grantFor(request.app, user, request.scopes));
     const params: Array<[string, string]> = [['code', code]];
@@ -65,7 +65,7 @@ export class AuthorizePages {
     return { type: 'redirect', location: appendQuery(request.redirectUri, params), code };
   }
 
-  /** Decline: no redirect in practice, or `redirect_uri?state=STATE` per the old doc (§1.2). */
+  /** Decline: no redirect in practice, or `redirect_uri?state=STATE` per the old doc (docs/wechat-protocol.md#declined-logins). */
   decline(request: AuthorizeRequest): AuthorizeOutcome {
     if (this.options.declineBehaviour === 'stay') return { type: 'declined-page' };
     const params: Array<[string, string]> = request.state === null ? [] : [['state', request.state]];
@@ -78,7 +78,7 @@ export class AuthorizePages {
     return errorPageReply({ errcode: outcome.errcode, zh: outcome.message, en: outcome.messageEn, hint: outcome.hint });
   }
 
-  /** snsapi_base is silent (§3.2) unless forcePopup=true asks for the popup (§3.1). */
+  /** snsapi_base is silent (docs/wechat-protocol.md#official-account-silent-and-consent-scopes) unless forcePopup=true asks for the popup (docs/wechat-protocol.md#official-account-silent-and-consent-scopes). */
   private shouldConfirmSilently(request: AuthorizeRequest): boolean {
     const baseOnly = request.scopes.every((scope) => scope === 'snsapi_base');
     return request.endpoint === 'oauth2/authorize' && baseOnly && this.options.autoConfirmBase && !request.forcePopup;
@@ -90,7 +90,7 @@ export class AuthorizePages {
       const value = params.get(name);
       return value === null ? [] : [[name, value]];
     });
-    // NOTE: in wxLogin.js's iframe, the redirect goes to the top window unless self_redirect=true (§2.2).
+    // NOTE: in wxLogin.js's iframe, the redirect goes to the top window unless self_redirect=true (docs/wechat-protocol.md#embedded-qr-where-the-redirect-lands).
     const top = request.embedded !== null && request.embedded.selfRedirect !== 'true';
     // A decline WeChat answers with its own page (declineBehaviour 'stay') stays inside the iframe.
     const declineTop = top && this.options.declineBehaviour === 'redirect';

@@ -7,7 +7,7 @@ import type { EmulatorApp, EmulatorUserRegistration } from './types.js';
 
 /**
  * The demo Website App registered unless `seed: false`. `allowPorts` is true because
- * local demos run on `localhost:3000`-style URLs, which real WeChat rejects (§1.1).
+ * local demos run on `localhost:3000`-style URLs, which real WeChat rejects (docs/wechat-protocol.md#website-qr-login-callback-domain-and-ports).
  */
 export const DEMO_WEBSITE_APP: EmulatorApp = Object.freeze({
   appid: 'wx5f3c2a9e8d1b7046',

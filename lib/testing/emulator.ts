@@ -6,7 +6,7 @@
  * close), the programmable API tests call, and the routing of each request to the module that
  * answers it: authorize.ts (pages), api.ts (sns/*), wxlogin-script.ts; store.ts keeps the data.
  *
- * Every behaviour cites the fact it copies in /work/shared/wechat-api.md (§n).
+ * Every behaviour cites the fact it copies in docs/wechat-protocol.md (by anchor).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { SnsApi } from './api.js';
@@ -256,7 +256,7 @@ export class WeChatEmulator {
   }
 
   /**
-   * What `wx.getUserInfo()` gives a Mini Program since 2022-11-08 (§6): "微信用户", the grey
+   * What `wx.getUserInfo()` gives a Mini Program since 2022-11-08 (docs/wechat-protocol.md#user-info-placeholder-nickname-and-avatar): "微信用户", the grey
    * avatar, no gender or region; `rawData` signed with `sha1(rawData + session_key)`, and the
    * same profile with `openId` (and `unionId`) encrypted like {@link WeChatEmulator.encryptUserData}.
    * Throws a TypeError before any `issueCode` for this user.
@@ -267,7 +267,7 @@ export class WeChatEmulator {
     return userInfoData(key, appid, grant, this.options.clock());
   }
 
-  /** The openid `user` has in `appid`: 28 characters, different per app (§0, §12.3). */
+  /** The openid `user` has in `appid`: 28 characters, different per app (docs/wechat-protocol.md#cross-cutting-codes-tokens-and-ids). */
   openidFor(appid: string, user: string): string {
     return openidOf(this.requireApp(appid).appid, this.requireUser(user).id);
   }
@@ -427,7 +427,7 @@ export class WeChatEmulator {
     res: ServerResponse,
     base: EmulatorCall,
   ): Promise<void> {
-    // NOTE: every sns call is a GET with query parameters; the docs give no POST form (§0).
+    // NOTE: every sns call is a GET with query parameters; the docs give no POST form (docs/wechat-protocol.md#cross-cutting-get-calls-from-the-server).
     if (method !== 'GET') return this.respond(res, base, plainReply(405, 'Method Not Allowed'));
     const fault = this.faults.take(endpoint); // taken on arrival, so faults follow the order calls arrive in
     await this.sleep(this.faults.delayMs(fault));

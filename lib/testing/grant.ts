@@ -14,13 +14,13 @@ export interface Grant {
   readonly scopes: readonly WeChatScope[];
   readonly openid: string;
   readonly unionid: string | undefined;
-  /** A snapshot-page virtual account (§3.2). */
+  /** A snapshot-page virtual account (docs/wechat-protocol.md#official-account-snapshot-page-users). */
   readonly snapshot: boolean;
 }
 
 export function grantFor(app: EmulatorApp, user: EmulatorUser, scopes: readonly WeChatScope[]): Grant {
   const wantsProfile = scopes.includes('snsapi_userinfo');
-  // NOTE: OA tokens carry unionid only for snsapi_userinfo, and any app only when bound to an Open Platform account (§3.2, §4, §8).
+  // NOTE: OA tokens carry unionid only for snsapi_userinfo, and any app only when bound to an Open Platform account (docs/wechat-protocol.md#token-exchange-answer).
   const group = app.kind !== 'official-account' || wantsProfile ? app.unionGroup : null;
   return {
     app,

@@ -23,7 +23,7 @@ export function htmlReply(body: string, status = 200): Reply {
   return { status, contentType: 'text/html; charset=utf-8', body };
 }
 
-/** WeChat shows these as HTML with HTTP 200, not JSON and not a redirect (§3.4, §12.5). */
+/** WeChat shows these as HTML with HTTP 200, not JSON and not a redirect (docs/wechat-protocol.md#authorize-pages-errors-shown-in-the-browser). */
 export function errorPageReply(view: ErrorPageView, status = 200): Reply {
   return { ...htmlReply(renderErrorPage(view), status), errcode: view.errcode, errmsg: view.en };
 }

@@ -9,12 +9,12 @@ import type { DeclineBehaviour, EmulatorContentType, WeChatAppKind, WeChatEmulat
 export const SECOND = 1000;
 
 const DEFAULTS = Object.freeze({
-  qrconnectCodeTtl: 600, // 10 min for website codes (§1.3)
-  authorizeCodeTtl: 300, // 5 min for official-account codes (§1.3)
-  miniprogramCodeTtl: 300, // wx.login() codes: 5 min (§1.3)
-  appCodeTtl: 600, // Open SDK codes: 10 min, as the Open Platform's website codes (§1.3)
-  accessTokenTtl: 7200, // §4
-  refreshTokenTtl: 30 * 24 * 3600, // §5
+  qrconnectCodeTtl: 600, // 10 min for website codes (docs/wechat-protocol.md#codes-lifetime-and-single-use)
+  authorizeCodeTtl: 300, // 5 min for official-account codes (docs/wechat-protocol.md#codes-lifetime-and-single-use)
+  miniprogramCodeTtl: 300, // wx.login() codes: 5 min (docs/wechat-protocol.md#codes-lifetime-and-single-use)
+  appCodeTtl: 600, // Open SDK codes: 10 min, as the Open Platform's website codes (docs/wechat-protocol.md#mobile-application-code-exchange)
+  accessTokenTtl: 7200, // docs/wechat-protocol.md#token-exchange-answer
+  refreshTokenTtl: 30 * 24 * 3600, // docs/wechat-protocol.md#refresh-lifetimes
 });
 
 export interface ResolvedOptions {
@@ -39,7 +39,7 @@ export function resolveOptions(options: WeChatEmulatorOptions): ResolvedOptions 
     refreshTokenTtlMs: (options.refreshTokenTtlSeconds ?? DEFAULTS.refreshTokenTtl) * SECOND,
     rotateRefreshToken: options.rotateRefreshToken ?? false,
     autoConfirmBase: options.autoConfirmBase ?? true,
-    // NOTE: WeChat checks the authorize link with a strict regex (§3.1): strict unless loosened on purpose.
+    // NOTE: WeChat checks the authorize link with a strict regex (docs/wechat-protocol.md#parameter-order): strict unless loosened on purpose.
     strictParameterOrder: options.strictParameterOrder ?? true,
     clock: options.clock ?? Date.now,
   };

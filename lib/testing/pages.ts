@@ -7,10 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 
-/** The QR page's UI language: `cn` or `en` (wechat-api.md §1.1), not userinfo's `zh_CN|zh_TW|en`. */
+/** The QR page's UI language: `cn` or `en` (docs/wechat-protocol.md#website-qr-login-the-authorize-url), not userinfo's `zh_CN|zh_TW|en`. */
 export type PageLang = 'cn' | 'en';
 
-/** One of WeChat's authorize-page errors (wechat-api.md §3.4). */
+/** One of WeChat's authorize-page errors (docs/wechat-protocol.md#authorize-pages-errors-shown-in-the-browser). */
 export interface ErrorPageView {
   /** The number WeChat prints, e.g. 10003; absent for pages WeChat shows without one. */
   readonly errcode?: number;
@@ -22,7 +22,7 @@ export interface ErrorPageView {
   readonly hint?: string;
 }
 
-/** What wxLogin.js's iframe URL asks of the QR box (wechat-api.md §2.2). */
+/** What wxLogin.js's iframe URL asks of the QR box (docs/wechat-protocol.md#embedded-qr-the-iframe-the-script-builds). */
 export interface EmbeddedView {
   /** `self_redirect`: `'true'` redirects inside the iframe; `'false'` and `'default'` the top window. */
   readonly selfRedirect: 'true' | 'false' | 'default';
@@ -46,7 +46,7 @@ export interface LoginPageView {
   /** Parameters the form posts back unchanged (appid, redirect_uri, …), in order. */
   readonly fields: ReadonlyArray<readonly [string, string]>;
   readonly users: ReadonlyArray<{ readonly id: string; readonly nickname: string }>;
-  /** `_top` when the page sits in wxLogin.js's iframe without self_redirect (wechat-api.md §2.2). */
+  /** `_top` when the page sits in wxLogin.js's iframe without self_redirect (docs/wechat-protocol.md#embedded-qr-where-the-redirect-lands). */
   readonly formTarget: '_self' | '_top';
   /** Where Decline's answer goes: `_self` when WeChat answers it with its own page. */
   readonly declineTarget: '_self' | '_top';
@@ -253,7 +253,7 @@ function declineButton(base: string, target: LoginPageView['declineTarget'], lab
 /**
  * The compact QR box wxLogin.js's iframe shows (old UI, or the smaller new one with
  * `stylelite=1`), sized for the script's 300×400 iframe. Confirm redirects the top window
- * unless `self_redirect=true` (wechat-api.md §2.2).
+ * unless `self_redirect=true` (docs/wechat-protocol.md#embedded-qr-where-the-redirect-lands).
  */
 function renderEmbeddedLoginPage(view: LoginPageView, embedded: EmbeddedView): string {
   const text = TEXT[view.lang];
@@ -281,7 +281,7 @@ function renderEmbeddedLoginPage(view: LoginPageView, embedded: EmbeddedView): s
     `<p class="note">${escapeHtml(text.emulatorNote)}</p>`,
     '</main>',
   ].filter((part) => part !== '');
-  // NOTE: custom CSS (href) only applies to the old UI; stylelite=1 ignores it (wechat-api.md §2.2).
+  // NOTE: custom CSS (href) only applies to the old UI; stylelite=1 ignores it (docs/wechat-protocol.md#embedded-qr-style-href-and-stylelite).
   const css = embedded.href !== null && !embedded.stylelite ? `<link rel="stylesheet" href="${escapeHtml(embedded.href)}">` : '';
   return [
     '<!DOCTYPE html>',
@@ -293,7 +293,7 @@ function renderEmbeddedLoginPage(view: LoginPageView, embedded: EmbeddedView): s
   ].join('\n');
 }
 
-/** WeChat's authorize error page: HTTP 200 HTML with the code and the Chinese text (wechat-api.md §3.4). */
+/** WeChat's authorize error page: HTTP 200 HTML with the code and the Chinese text (docs/wechat-protocol.md#authorize-pages-errors-shown-in-the-browser). */
 export function renderErrorPage(view: ErrorPageView): string {
   const code = view.errcode === undefined ? '' : String(view.errcode);
   const parts = [
@@ -308,7 +308,7 @@ export function renderErrorPage(view: ErrorPageView): string {
   return documentOf('cn', code === '' ? view.zh : `${code} ${view.zh}`, parts.filter((part) => part !== '').join('\n'));
 }
 
-/** Where the user ends up after Decline when WeChat does not redirect (wechat-api.md §1.2). */
+/** Where the user ends up after Decline when WeChat does not redirect (docs/wechat-protocol.md#declined-logins). */
 export function renderDeclinedPage(lang: PageLang): string {
   const text = TEXT[lang];
   const main = [

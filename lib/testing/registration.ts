@@ -18,7 +18,7 @@ export function appOf(registration: EmulatorAppRegistration): EmulatorApp {
   }
   const domains = (registration.callbackDomains ?? []).map((domain) => domain.trim().toLowerCase());
   const urlLike = domains.find((domain) => domain.includes('/'));
-  // NOTE: WeChat registers a domain, not a URL, and no scheme (§1.1, §3.3).
+  // NOTE: WeChat registers a domain, not a URL, and no scheme (docs/wechat-protocol.md#official-account-callback-domain-rules).
   if (urlLike !== undefined) throw new TypeError(`registerApp: callbackDomains takes host names, not URLs: ${urlLike}`);
   return Object.freeze({
     appid: registration.appid,

@@ -6,7 +6,7 @@
  */
 import type { EmulatorApiEndpoint, EmulatorEndpoint, EmulatorEndpoints, EmulatorPageEndpoint } from './types.js';
 
-/** Where the emulator serves its wxLogin.js, on the path of `res.wx.qq.com`'s (§2.1). */
+/** Where the emulator serves its wxLogin.js, on the path of `res.wx.qq.com`'s (docs/wechat-protocol.md#embedded-qr-the-script). */
 const WXLOGIN_SCRIPT_PATH = '/connect/zh_CN/htmledition/js/wxLogin.js';
 
 export type Route =

@@ -7,8 +7,8 @@
 import type { EmulatorPageEndpoint, WeChatAppKind, WeChatScope } from './types.js';
 
 const PAGE_SCOPES: Readonly<Record<EmulatorPageEndpoint, readonly WeChatScope[]>> = Object.freeze({
-  qrconnect: Object.freeze(['snsapi_login'] as const), // "网页应用目前仅填写snsapi_login" (§1.1)
-  'oauth2/authorize': Object.freeze(['snsapi_base', 'snsapi_userinfo'] as const), // §3.1
+  qrconnect: Object.freeze(['snsapi_login'] as const), // "网页应用目前仅填写snsapi_login" (docs/wechat-protocol.md#scopes-per-login-page)
+  'oauth2/authorize': Object.freeze(['snsapi_base', 'snsapi_userinfo'] as const), // docs/wechat-protocol.md#scopes-per-login-page
 });
 
 /** The scopes `WeChatEmulator.issueCode` accepts per app kind; the first is the default. A Mini Program code has none. */
@@ -19,7 +19,7 @@ export const CODE_SCOPES: Readonly<Record<WeChatAppKind, readonly WeChatScope[]>
   miniprogram: Object.freeze([]),
 });
 
-/** The scopes asked for, or null when one is not allowed on this page (§1.1, §3.1). */
+/** The scopes asked for, or null when one is not allowed on this page (docs/wechat-protocol.md#scopes-per-login-page). */
 export function parseScopes(endpoint: EmulatorPageEndpoint, scope: string): WeChatScope[] | null {
   const allowed = PAGE_SCOPES[endpoint];
   const asked = scope.split(',').map((part) => part.trim());

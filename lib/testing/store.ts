@@ -109,7 +109,7 @@ export class EmulatorStore {
     return this.refreshTokens.get(token);
   }
 
-  /** Same access_token with a fresh expiry while valid; a new one once expired (§5). */
+  /** Same access_token with a fresh expiry while valid; a new one once expired (docs/wechat-protocol.md#refresh-request-and-answer). */
   renewAccessToken(record: RefreshTokenRecord, now: number): string {
     const current = this.accessTokens.get(record.accessToken);
     const expiresAt = now + this.options.accessTokenTtlMs;
@@ -124,7 +124,7 @@ export class EmulatorStore {
     return fresh;
   }
 
-  /** A new refresh_token with the old one's expiry: it "cannot be extended" (§5). */
+  /** A new refresh_token with the old one's expiry: it "cannot be extended" (docs/wechat-protocol.md#refresh-lifetimes). */
   rotateRefreshToken(oldToken: string, record: RefreshTokenRecord): string {
     const fresh = newToken();
     this.refreshTokens.delete(oldToken);

@@ -3,7 +3,7 @@
  * users, the faults it can inject, the calls it records and the strategy options it hands out.
  * Types only, no code.
  *
- * Every behaviour cites the fact it copies in /work/shared/wechat-api.md (§n).
+ * Every behaviour cites the fact it copies in docs/wechat-protocol.md (by anchor).
  */
 
 /**
@@ -13,17 +13,17 @@
  */
 export type WeChatAppKind = 'website' | 'official-account' | 'miniprogram' | 'mobile-app';
 
-/** The scopes WeChat knows for web login (wechat-api.md §1.1, §3.1). */
+/** The scopes WeChat knows for web login (docs/wechat-protocol.md#scopes-per-login-page). */
 export type WeChatScope = 'snsapi_login' | 'snsapi_base' | 'snsapi_userinfo';
 
 /**
  * What the emulated user's Decline does. `'redirect'` follows the old/English doc
  * (`redirect_uri?state=STATE`, no code); `'stay'` follows the current Chinese doc and
- * what developers report in practice: no redirect at all (wechat-api.md §1.2, §3.2).
+ * what developers report in practice: no redirect at all (docs/wechat-protocol.md#declined-logins).
  */
 export type DeclineBehaviour = 'stay' | 'redirect';
 
-/** Content-Type of the JSON API answers. WeChat is often `text/plain` (wechat-api.md §0). */
+/** Content-Type of the JSON API answers. WeChat is often `text/plain` (docs/wechat-protocol.md#cross-cutting-json-sent-as-plain-text). */
 export type EmulatorContentType = 'text/plain' | 'application/json';
 
 /** The `api.weixin.qq.com` endpoints, by short name. */
@@ -50,7 +50,7 @@ export interface ErrcodeFault {
   readonly errmsg?: string;
   /**
    * Do the real work first (spend the code, issue tokens), then answer with the error —
-   * as seen when a retry after `-1 system error` got 40163 (wechat-api.md §1.3).
+   * as seen when a retry after `-1 system error` got 40163 (docs/wechat-protocol.md#codes-lifetime-and-single-use).
    * @defaultValue false
    */
   readonly afterProcessing?: boolean;
@@ -96,15 +96,15 @@ export interface WeChatEmulatorOptions {
   readonly port?: number;
   /** @defaultValue '127.0.0.1' */
   readonly host?: string;
-  /** @defaultValue 'redirect' (so demos can show the failure page; real WeChat usually stays, §1.2) */
+  /** @defaultValue 'redirect' (so demos can show the failure page; real WeChat usually stays, docs/wechat-protocol.md#declined-logins) */
   readonly declineBehaviour?: DeclineBehaviour;
-  /** @defaultValue 'text/plain' (wechat-api.md §0) */
+  /** @defaultValue 'text/plain' (docs/wechat-protocol.md#cross-cutting-json-sent-as-plain-text) */
   readonly contentType?: EmulatorContentType;
   /**
    * Code lifetime in seconds: one number for every kind of code, or per kind — `qrconnect`
    * (website apps), `authorize` (Official Accounts), `miniprogram` (`wx.login()` codes) and
    * `app` (Mobile Application codes from the Open SDK).
-   * @defaultValue `{ qrconnect: 600, authorize: 300, miniprogram: 300, app: 600 }` (wechat-api.md §1.3)
+   * @defaultValue `{ qrconnect: 600, authorize: 300, miniprogram: 300, app: 600 }` (docs/wechat-protocol.md#codes-lifetime-and-single-use)
    */
   readonly codeTtlSeconds?:
     | number
@@ -114,22 +114,22 @@ export interface WeChatEmulatorOptions {
         readonly miniprogram?: number;
         readonly app?: number;
       };
-  /** @defaultValue 7200 (wechat-api.md §4) */
+  /** @defaultValue 7200 (docs/wechat-protocol.md#token-exchange-answer) */
   readonly accessTokenTtlSeconds?: number;
-  /** @defaultValue 2592000 = 30 days, not renewable (wechat-api.md §5) */
+  /** @defaultValue 2592000 = 30 days, not renewable (docs/wechat-protocol.md#refresh-lifetimes) */
   readonly refreshTokenTtlSeconds?: number;
-  /** Issue a new refresh_token on every refresh (the old one stops working). @defaultValue false (§5: unconfirmed) */
+  /** Issue a new refresh_token on every refresh (the old one stops working). @defaultValue false (docs/wechat-protocol.md#refresh-lifetimes: unconfirmed) */
   readonly rotateRefreshToken?: boolean;
   /**
-   * `snsapi_base` is silent in WeChat (§3.2): skip the page and confirm as the first
+   * `snsapi_base` is silent in WeChat (docs/wechat-protocol.md#official-account-silent-and-consent-scopes): skip the page and confirm as the first
    * registered user, unless the URL has `forcePopup=true`. @defaultValue true
    */
   readonly autoConfirmBase?: boolean;
   /**
    * Show an error page ("该链接无法访问") when the authorize query is not in WeChat's documented
    * order (appid, redirect_uri, response_type, scope[, state]), as WeChat's "strict regex" check
-   * does (§3.1). Applies to both pages. wxLogin.js's iframe URL (`login_type=jssdk`) has an order
-   * of its own, which real qrconnect accepts: it is held to that order instead (§2.3). `false`
+   * does (docs/wechat-protocol.md#parameter-order). Applies to both pages. wxLogin.js's iframe URL (`login_type=jssdk`) has an order
+   * of its own, which real qrconnect accepts: it is held to that order instead (docs/wechat-protocol.md#embedded-qr-the-iframe-the-script-builds). `false`
    * loosens the check: any order is accepted, and only recorded in
    * {@link EmulatorCall.documentedOrder}.
    * @defaultValue true (WeChat's behaviour)
@@ -155,15 +155,15 @@ export interface EmulatorAppRegistration {
   readonly kind: WeChatAppKind;
   /**
    * Authorized callback domains: bare host names, no scheme, no path, exact match —
-   * `www.qq.com` does not cover `pay.qq.com` (wechat-api.md §3.3). Required for `website` and
+   * `www.qq.com` does not cover `pay.qq.com` (docs/wechat-protocol.md#official-account-callback-domain-rules). Required for `website` and
    * `official-account` apps; Mini Programs and Mobile Applications have no redirect, so none.
    */
   readonly callbackDomains?: readonly string[];
-  /** Accept a redirect_uri with a non-default port. WeChat does not (§1.1). @defaultValue false */
+  /** Accept a redirect_uri with a non-default port. WeChat does not (docs/wechat-protocol.md#website-qr-login-callback-domain-and-ports). @defaultValue false */
   readonly allowPorts?: boolean;
   /**
    * The Open Platform account the app is bound to: apps in one group share unionids.
-   * `null` = not bound, so no unionid is ever returned (§3.2, §6). @defaultValue 'default'
+   * `null` = not bound, so no unionid is ever returned (docs/wechat-protocol.md#token-exchange-answer). @defaultValue 'default'
    */
   readonly unionGroup?: string | null;
 }
@@ -187,13 +187,13 @@ export interface EmulatorUserRegistration {
   readonly nickname?: string;
   /** `true`: a unionid derived per `unionGroup`; a string: that exact unionid in every group; `false`: none. @defaultValue true */
   readonly unionid?: boolean | string;
-  /** `''` = the user has no avatar (§6). @defaultValue a derived `http://thirdwx.qlogo.cn/mmopen/vi_32/<id>/132` */
+  /** `''` = the user has no avatar (docs/wechat-protocol.md#user-info-the-avatar-url). @defaultValue a derived `http://thirdwx.qlogo.cn/mmopen/vi_32/<id>/132` */
   readonly headimgurl?: string;
-  /** A snapshot-page virtual account: on Official Accounts with snsapi_userinfo (§3.2). @defaultValue false */
+  /** A snapshot-page virtual account: on Official Accounts with snsapi_userinfo (docs/wechat-protocol.md#official-account-snapshot-page-users). @defaultValue false */
   readonly snapshot?: boolean;
   /**
    * WeChat rates the user high-risk: jscode2session spends their code and answers 40226
-   * `code blocked` (§8). Other logins are not affected. @defaultValue false
+   * `code blocked` (docs/wechat-protocol.md#mini-program-errors). Other logins are not affected. @defaultValue false
    */
   readonly highRisk?: boolean;
 }
@@ -224,8 +224,8 @@ export interface EmulatorCall {
   /** The query keys in the order they were sent. */
   readonly paramOrder: readonly string[];
   /**
-   * Pages only: whether the query followed WeChat's documented order (§1.1, §3.1), or for
-   * wxLogin.js's iframe (`login_type=jssdk`) the script's own order (§2.3).
+   * Pages only: whether the query followed WeChat's documented order (docs/wechat-protocol.md#parameter-order), or for
+   * wxLogin.js's iframe (`login_type=jssdk`) the script's own order (docs/wechat-protocol.md#embedded-qr-the-iframe-the-script-builds).
    */
   readonly documentedOrder?: boolean;
   /** HTTP status; 0 when a {@link HangFault} kept it from answering. */
@@ -249,7 +249,7 @@ export interface EmulatorEndpoints {
   /** Official Account authorize page (`/connect/oauth2/authorize`). */
   readonly officialAccountAuthorizationURL: string;
   /**
-   * The stand-in for `https://res.wx.qq.com/connect/zh_CN/htmledition/js/wxLogin.js` (§2): its
+   * The stand-in for `https://res.wx.qq.com/connect/zh_CN/htmledition/js/wxLogin.js` (docs/wechat-protocol.md#embedded-qr-the-script): its
    * `new WxLogin({...})` puts the emulator's QR page in an iframe, as WeChat's script does.
    */
   readonly wxLoginScriptURL: string;
@@ -257,7 +257,7 @@ export interface EmulatorEndpoints {
   readonly refreshTokenURL: string;
   readonly userProfileURL: string;
   readonly checkTokenURL: string;
-  /** The Mini Program login (`/sns/jscode2session`, code2Session, §8). */
+  /** The Mini Program login (`/sns/jscode2session`, code2Session, docs/wechat-protocol.md#mini-program-code2session). */
   readonly sessionURL: string;
 }
 

@@ -9,7 +9,7 @@ import type { Grant } from './grant.js';
 import { SECOND } from './options.js';
 import type { EmulatorEncryptedData, EmulatorUserInfoData } from './types.js';
 
-/** The grey avatar every Mini Program user has had in `wx.getUserInfo` since 2022-11-08 (§6). */
+/** The grey avatar every Mini Program user has had in `wx.getUserInfo` since 2022-11-08 (docs/wechat-protocol.md#user-info-placeholder-nickname-and-avatar). */
 const MINIPROGRAM_DEFAULT_AVATAR =
   'https://thirdwx.qlogo.cn/mmopen/vi_32/POgEwh4mIHO4nibH0KlMECNjjGxQUq24ZEaGT4poC6icRiccVGKSyXwibcPq4BWmiaIGuG1icwxaQX6grC9VemZoJ8rg/132';
 
@@ -24,7 +24,7 @@ export function encryptUserData(
   return encryptJson(sessionKey, { ...payload, watermark });
 }
 
-/** "微信用户" and the grey avatar, no gender or region (§6); `rawData` signed, and encrypted with the ids. */
+/** "微信用户" and the grey avatar, no gender or region (docs/wechat-protocol.md#user-info-placeholder-nickname-and-avatar); `rawData` signed, and encrypted with the ids. */
 export function userInfoData(sessionKey: string, appid: string, grant: Grant, nowMs: number): EmulatorUserInfoData {
   const profile = { nickName: '微信用户', gender: 0, language: '', city: '', province: '', country: '', avatarUrl: MINIPROGRAM_DEFAULT_AVATAR };
   const rawData = JSON.stringify(profile);

@@ -1,7 +1,7 @@
 /**
  * How api.weixin.qq.com writes its answers: HTTP 200 whatever happened, JSON in a `text/plain`
  * body by default, slashes escaped, and errors as `{ errcode, errmsg }` with WeChat's text and a
- * `rid` suffix (§0).
+ * `rid` suffix (docs/wechat-protocol.md#cross-cutting-errors-arrive-as-http-200).
  *
  * @internal Not part of the public `passport-wechat-oauth2/testing` API.
  */
@@ -15,7 +15,7 @@ export type JsonObject = { readonly [key: string]: JsonValue };
 /** What an endpoint decided: a success body, or an errcode (errmsg defaults to WeChat's text for it). */
 export type ApiResult = { readonly body: JsonObject } | { readonly errcode: number; readonly errmsg?: string };
 
-/** WeChat's errmsg for each errcode the emulator emits (§4–§9). */
+/** WeChat's errmsg for each errcode the emulator emits (docs/wechat-protocol.md#global-error-codes-and-our-classification). */
 const ERRMSG: Readonly<Record<number, string>> = Object.freeze({
   [-1]: 'system error',
   40001: 'invalid credential, access_token is invalid or not latest',
@@ -43,7 +43,7 @@ const ERRMSG: Readonly<Record<number, string>> = Object.freeze({
 });
 
 
-/** HTTP 200 whatever happened, JSON in a `text/plain` body by default (§0). `clock` dates the rid. */
+/** HTTP 200 whatever happened, JSON in a `text/plain` body by default (docs/wechat-protocol.md#cross-cutting-json-sent-as-plain-text). `clock` dates the rid. */
 export function jsonReply(result: ApiResult, contentTypeOption: EmulatorContentType, clock: () => number): Reply {
   const contentType = contentTypeOption === 'application/json' ? 'application/json; charset=utf-8' : 'text/plain';
   if ('body' in result) {
@@ -51,12 +51,12 @@ export function jsonReply(result: ApiResult, contentTypeOption: EmulatorContentT
     return { status: 200, contentType, body: encodeJson(result.body), errcode: typeof errcode === 'number' ? errcode : undefined };
   }
   const errmsg = result.errmsg ?? ERRMSG[result.errcode] ?? 'unknown error';
-  // NOTE: newer WeChat errmsgs end in ", rid: xxxxxxxx-xxxxxxxx-xxxxxxxx" (§0).
+  // NOTE: newer WeChat errmsgs end in ", rid: xxxxxxxx-xxxxxxxx-xxxxxxxx" (docs/wechat-protocol.md#cross-cutting-the-request-id-in-errmsg).
   const body = encodeJson({ errcode: result.errcode, errmsg: `${errmsg}, rid: ${ridFor(clock())}` });
   return { status: 200, contentType, body, errcode: result.errcode, errmsg };
 }
 
-/** WeChat's encoder escapes slashes: `http:\/\/thirdwx.qlogo.cn\/...` (§0). */
+/** WeChat's encoder escapes slashes: `http:\/\/thirdwx.qlogo.cn\/...` (docs/wechat-protocol.md#cross-cutting-json-sent-as-plain-text). */
 function encodeJson(value: JsonObject): string {
   return JSON.stringify(value).replaceAll('/', '\\/');
 }

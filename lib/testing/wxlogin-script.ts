@@ -6,14 +6,14 @@
  */
 import type { Reply } from './http.js';
 
-/** wxLogin.js, pointing its iframe at this emulator's QR page (§2.3). */
+/** wxLogin.js, pointing its iframe at this emulator's QR page (docs/wechat-protocol.md#embedded-qr-the-iframe-the-script-builds). */
 export function wxLoginScriptReply(qrconnectURL: string): Reply {
   return { status: 200, contentType: 'application/javascript; charset=utf-8', body: renderWxLoginScript(qrconnectURL) };
 }
 
 /**
  * The stand-in for `res.wx.qq.com/connect/zh_CN/htmledition/js/wxLogin.js`, written like
- * WeChat's 2024 script (wechat-api.md §2.3): `redirect_uri` and `state` concatenated raw,
+ * WeChat's 2024 script (docs/wechat-protocol.md#embedded-qr-the-iframe-the-script-builds): `redirect_uri` and `state` concatenated raw,
  * `1 === stylelite` and `0 === fast_login` compared strictly, a 300×400 iframe replacing the
  * container's content. Only the iframe's host differs: `qrconnectURL`.
  */
