@@ -16,7 +16,14 @@ import {
   type WeChatUserInfoResponse,
 } from './wechat-answers.js';
 
-export type { Dispatcher } from 'undici';
+/**
+ * Where WeChat calls are sent: an undici `Dispatcher` (`new Agent({...})`, `new ProxyAgent(url)`)
+ * of the undici major this package depends on (8). Typed by the one method the client needs, so
+ * the package's public types do not name undici's own.
+ */
+export interface WeChatDispatcher {
+  dispatch(options: object, handler: object): boolean;
+}
 
 /** The language of `sns/userinfo` texts (country, province, city). Note the underscore. */
 export type WeChatUserInfoLang = 'zh_CN' | 'zh_TW' | 'en';
@@ -48,7 +55,7 @@ export interface WeChatClientOptions {
   /** Largest body accepted, in bytes. */
   maxResponseBytes: number;
   /** An undici Dispatcher (proxy, custom CA); the package's shared keep-alive Agent by default. */
-  dispatcher?: Dispatcher | undefined;
+  dispatcher?: WeChatDispatcher | undefined;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -84,7 +91,8 @@ export class WeChatClient {
     this.#endpoints = options.endpoints;
     this.#timeout = options.timeout;
     this.#maxResponseBytes = options.maxResponseBytes;
-    this.#dispatcher = options.dispatcher ?? sharedAgent;
+    // The option is undici's Dispatcher, typed structurally (WeChatDispatcher).
+    this.#dispatcher = (options.dispatcher as Dispatcher | undefined) ?? sharedAgent;
   }
 
   /** Exchanges a login code for the user's tokens and openid. Never retried: codes are single-use. */

@@ -1,7 +1,8 @@
 /**
  * Errors raised by passport-wechat-oauth2. Each class answers one question:
  *
- * - {@link WeChatOptionsError}: the strategy was configured wrongly (thrown by the constructor).
+ * - {@link WeChatOptionsError}: the strategy was configured wrongly: thrown by the constructor, or
+ *   raised at login time for a per-call option (`passport.authenticate(name, { flow, scope, callbackURL })`).
  * - {@link WeChatRequestError}: WeChat could not be reached, or did not answer in time.
  * - {@link WeChatResponseError}: WeChat answered something we cannot read (HTML, bad JSON, too large).
  * - {@link WeChatAPIError}: WeChat answered `{errcode, errmsg}`: it said no. Its subclasses say who
@@ -37,16 +38,6 @@ export type WeChatErrorCode =
   | 'WECHAT_USERDATA_UNDECRYPTABLE'
   | 'WECHAT_USERDATA_WRONG_APPID';
 
-/** What every WeChatError is built from. */
-export interface WeChatErrorInit {
-  code: WeChatErrorCode;
-  retryable?: boolean;
-  errcode?: number;
-  errmsg?: string;
-  status?: number;
-  cause?: unknown;
-}
-
 /** The base class of every error this package raises. */
 export class WeChatError extends Error {
   /** A stable identifier of what went wrong, e.g. `'WECHAT_INVALID_CODE'`. */
@@ -65,7 +56,18 @@ export class WeChatError extends Error {
   /** The HTTP status WeChat answered with, when relevant. */
   readonly status: number | undefined;
 
-  constructor(message: string, init: WeChatErrorInit) {
+  /** `init`: the stable code and what WeChat sent; `cause` is kept as the standard `Error.cause`. */
+  constructor(
+    message: string,
+    init: {
+      code: WeChatErrorCode;
+      retryable?: boolean;
+      errcode?: number;
+      errmsg?: string;
+      status?: number;
+      cause?: unknown;
+    },
+  ) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
     this.name = new.target.name;
     this.code = init.code;
@@ -92,7 +94,10 @@ export class WeChatError extends Error {
   }
 }
 
-/** The options given to the strategy are wrong; the message says which one and why. */
+/**
+ * Options are wrong: the strategy's (thrown by the constructor) or a login's (`passport.authenticate`
+ * options, raised through Passport's `error`). The message names the option, never its value.
+ */
 export class WeChatOptionsError extends WeChatError {
   constructor(message: string) {
     super(message, { code: 'WECHAT_INVALID_OPTIONS' });

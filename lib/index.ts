@@ -1,49 +1,36 @@
 /**
- * passport-wechat-oauth2: the Passport strategy for WeChat login.
+ * passport-wechat-oauth2: Passport strategies for WeChat login, and what an app needs around them.
+ * Everything else in lib/ is internal and may change in any release.
  *
  * @packageDocumentation
  */
-export { WeChatStrategy, Strategy, isInsideWeChat } from './strategy.js';
-export type { WeChatAuthenticateOptions, WeChatFlowOptions } from './strategy.js';
-export type { WeChatFailureInfo } from './failures.js';
+
+// The strategies.
+/** The website QR login, and the Official Account login inside WeChat (`'wechat'`). */
+export { WeChatStrategy, Strategy } from './strategy.js';
+/** Mini Program sign-in: a `wx.login()` code posted to your server (`'wechat-miniprogram'`). */
 export { WeChatMiniProgramStrategy } from './miniprogram.js';
-export type {
-  WeChatMiniProgramStrategyOptionsBase,
-  WeChatMiniProgramStrategyOptions,
-  WeChatMiniProgramStrategyOptionsWithRequest,
-  WeChatMiniProgramVerifyFunction,
-  WeChatMiniProgramVerifyFunctionWithRequest,
-} from './miniprogram.js';
+/** Sign-in from your iOS or Android app through WeChat's Open SDK (`'wechat-app'`). */
 export { WeChatAppStrategy } from './native-app.js';
-export type { WeChatAppStrategyOptions, WeChatAppStrategyOptionsBase, WeChatAppStrategyOptionsWithRequest } from './native-app.js';
-export type { WeChatPostedCodeOptions } from './posted-code.js';
-export { WeChatSessionKey, decryptUserData, verifyUserDataSignature } from './userdata.js';
-export type { WeChatDecryptedPhoneNumber, WeChatDecryptedUserInfo, WeChatWatermark } from './userdata.js';
-export { MemoryCallbackStore, callbackKey } from './duplicates.js';
-export type { WeChatCallbackStore, WeChatDuplicateCallbackOptions } from './duplicates.js';
-export { buildWxLoginOptions } from './wxlogin.js';
-export type { WxLoginOptions, WxLoginStyle } from './wxlogin.js';
-export type {
-  SkipUserProfile,
-  VerifyCallback,
-  WeChatCredentials,
-  WeChatFlow,
-  WeChatOfficialAccountOptions,
-  WeChatOfficialAccountScope,
-  WeChatStrategyOptions,
-  WeChatStrategyOptionsBase,
-  WeChatStrategyOptionsWithRequest,
-  WeChatVerifyFunction,
-  WeChatVerifyFunctionWithParams,
-  WeChatVerifyFunctionWithRequest,
-  WeChatVerifyFunctionWithRequestAndParams,
-} from './options.js';
+
+/** Whether a User-Agent is WeChat's own browser (where the Official Account login applies). */
+export { isInsideWeChat } from './strategy.js';
+
+// Profiles, pure: unit-test your own handling of WeChat users with fixtures.
+/** WeChat's `sns/userinfo` JSON → the Passport profile. */
 export { parseProfile, profileFromToken } from './profile.js';
-export type { WeChatIdentity, WeChatProfile } from './profile.js';
-export { buildAuthorizeURL, OFFICIAL_ACCOUNT_AUTHORIZE_URL, QR_CONNECT_URL } from './authorize.js';
-export type { AuthorizeURLParams, WeChatQRLang } from './authorize.js';
+
+// Mini Program user data, checked with the login's session key.
+/** The session key verify receives, and the checks of what a Mini Program posts with it. */
+export { WeChatSessionKey, decryptUserData, verifyUserDataSignature } from './userdata.js';
+
+/** The in-memory store of duplicate callbacks (one process); pass a shared store for several. */
+export { MemoryCallbackStore } from './duplicates.js';
+
+/** WeChat's API endpoints and the client's defaults (10 s per call, 1 MiB per answer). */
 export { DEFAULT_ENDPOINTS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS } from './client.js';
-export type { Dispatcher, WeChatCode2SessionResponse, WeChatEndpoints, WeChatTokenResponse, WeChatUserInfoLang } from './client.js';
+
+// Errors: branch on `err.code` (and `instanceof` the classes).
 export {
   WeChatAPIError,
   WeChatCodeError,
@@ -55,6 +42,42 @@ export {
   WeChatTokenError,
   WeChatUserBlockedError,
   WeChatUserDataError,
-  errorFromErrcode,
 } from './errors.js';
-export type { WeChatEndpoint, WeChatErrorCode, WeChatErrorInit } from './errors.js';
+
+// Types of options, verify callbacks, profiles, answers, failures and stores.
+export type { WeChatAuthenticateOptions, WeChatFlowOptions } from './strategy.js';
+export type {
+  // The options every WeChatStrategy takes; WeChatStrategyOptions adds the credentials.
+  WeChatStrategyOptionsBase,
+  SkipUserProfile,
+  VerifyCallback,
+  WeChatCredentials,
+  WeChatEndpointOptions,
+  WeChatFlow,
+  WeChatOfficialAccountOptions,
+  WeChatOfficialAccountScope,
+  WeChatProfileOptions,
+  WeChatStrategyOptions,
+  WeChatStrategyOptionsWithRequest,
+  WeChatVerifyFunction,
+  WeChatVerifyFunctionWithParams,
+  WeChatVerifyFunctionWithRequest,
+  WeChatVerifyFunctionWithRequestAndParams,
+} from './options.js';
+export type {
+  WeChatMiniProgramStrategyOptionsBase,
+  WeChatMiniProgramStrategyOptions,
+  WeChatMiniProgramStrategyOptionsWithRequest,
+  WeChatMiniProgramVerifyFunction,
+  WeChatMiniProgramVerifyFunctionWithRequest,
+} from './miniprogram.js';
+export type { WeChatAppStrategyOptions, WeChatAppStrategyOptionsBase, WeChatAppStrategyOptionsWithRequest } from './native-app.js';
+export type { WeChatPostedCodeOptions } from './posted-code.js';
+export type { WeChatFailureInfo } from './failures.js';
+export type { WeChatIdentity, WeChatProfile } from './profile.js';
+export type { WeChatCode2SessionResponse, WeChatDispatcher, WeChatEndpoints, WeChatTokenResponse, WeChatUserInfoLang } from './client.js';
+export type { WeChatQRLang } from './authorize.js';
+export type { WxLoginOptions, WxLoginStyle } from './wxlogin.js';
+export type { WeChatDecryptedPhoneNumber, WeChatDecryptedUserInfo, WeChatWatermark } from './userdata.js';
+export type { WeChatCallbackStore, WeChatDuplicateCallbackOptions } from './duplicates.js';
+export type { WeChatErrorCode } from './errors.js';

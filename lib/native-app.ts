@@ -28,8 +28,8 @@ import type {
   WeChatVerifyFunctionWithRequest,
   WeChatVerifyFunctionWithRequestAndParams,
 } from './options.js';
-import { profileFromToken, type WeChatProfile } from './profile.js';
-import { loadProfile, type ProfileToken } from './profile-loader.js';
+import { profileFromToken, type WeChatIdentity, type WeChatProfile } from './profile.js';
+import { loadProfile } from './profile-loader.js';
 
 /** The options of WeChatAppStrategy, whatever its credentials and verify form. */
 export interface WeChatAppStrategyOptionsBase extends WeChatPostedCodeOptions, WeChatEndpointOptions, WeChatProfileOptions {}
@@ -116,7 +116,7 @@ export class WeChatAppStrategy extends Strategy {
    * Reads the user's WeChat profile with a token response (`access_token` and `openid`). A token
    * without `snsapi_userinfo` gives the ids alone, without a userinfo call (WeChat would refuse it).
    */
-  loadUserProfile(token: ProfileToken): Promise<WeChatProfile> {
+  loadUserProfile(token: WeChatIdentity & { access_token: string; scope?: string }): Promise<WeChatProfile> {
     // No scope in the token response: take it as the app login's only scope, snsapi_userinfo (the SDK's SendAuth asks it).
     return loadProfile(this._client, this._settings.appId, token, 'snsapi_userinfo', this._settings.lang);
   }

@@ -5,7 +5,7 @@
 import type { Request } from 'express';
 import type OAuth2Strategy from 'passport-oauth2';
 import type { WeChatQRLang } from './authorize.js';
-import type { Dispatcher, WeChatTokenResponse, WeChatUserInfoLang } from './client.js';
+import type { WeChatDispatcher, WeChatTokenResponse, WeChatUserInfoLang } from './client.js';
 import type { WeChatDuplicateCallbackOptions } from './duplicates.js';
 import type { WeChatProfile } from './profile.js';
 
@@ -99,7 +99,7 @@ export interface WeChatStrategyOptionsBase extends WeChatEndpointOptions, WeChat
   /** Largest WeChat answer accepted, in bytes. Default 1 MiB. */
   maxResponseBytes?: number | undefined;
   /** An undici `Dispatcher` for WeChat calls (a `ProxyAgent`, an `Agent` with a custom CA, …). */
-  dispatcher?: Dispatcher | undefined;
+  dispatcher?: WeChatDispatcher | undefined;
   /** Override the authorize page (`connect/qrconnect`, or `connect/oauth2/authorize` for an Official Account scope). */
   authorizationURL?: string | undefined;
 }

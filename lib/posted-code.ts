@@ -6,7 +6,7 @@
  */
 import type { Request } from 'express';
 import type { Strategy } from 'passport-strategy';
-import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, type Dispatcher } from './client.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, type WeChatDispatcher } from './client.js';
 import { WeChatOptionsError } from './errors.js';
 import type { WeChatFailureInfo } from './failures.js';
 import { isThenable } from './promise-callbacks.js';
@@ -35,7 +35,7 @@ export interface WeChatPostedCodeOptions {
   /** Largest WeChat answer accepted, in bytes. Default 1 MiB. */
   maxResponseBytes?: number | undefined;
   /** An undici `Dispatcher` for WeChat calls (a `ProxyAgent`, an `Agent` with a custom CA, …). */
-  dispatcher?: Dispatcher | undefined;
+  dispatcher?: WeChatDispatcher | undefined;
 }
 
 /** @internal What a posted-code strategy keeps of its options, checked. */
@@ -46,7 +46,7 @@ export interface PostedCodeSettings {
   passReqToCallback: boolean;
   timeout: number;
   maxResponseBytes: number;
-  dispatcher: Dispatcher | undefined;
+  dispatcher: WeChatDispatcher | undefined;
 }
 
 const FIELD_NAME = /^[A-Za-z_$][\w$-]{0,63}$/;

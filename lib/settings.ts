@@ -7,7 +7,7 @@ import {
   DEFAULT_ENDPOINTS,
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_TIMEOUT_MS,
-  type Dispatcher,
+  type WeChatDispatcher,
   type WeChatEndpoints,
   type WeChatUserInfoLang,
 } from './client.js';
@@ -34,7 +34,7 @@ export interface WeChatSettings {
   qrLang: WeChatQRLang | undefined;
   timeout: number;
   maxResponseBytes: number;
-  dispatcher: Dispatcher | undefined;
+  dispatcher: WeChatDispatcher | undefined;
   skipUserProfile: SkipUserProfile;
   trustProxy: boolean;
   duplicates: false | { store: WeChatCallbackStore | undefined; ttlSeconds: number; waitMs: number };
@@ -238,12 +238,12 @@ export function positiveInteger(o: Record<string, unknown>, name: string, prefix
 }
 
 /** @internal */
-export function dispatcherOf(value: unknown): Dispatcher | undefined {
+export function dispatcherOf(value: unknown): WeChatDispatcher | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null || typeof (value as { dispatch?: unknown }).dispatch !== 'function') {
     throw new WeChatOptionsError('dispatcher must be an undici Dispatcher (e.g. new Agent() or new ProxyAgent(url)).');
   }
-  return value as Dispatcher;
+  return value as WeChatDispatcher;
 }
 
 /** @internal */

@@ -23,8 +23,8 @@ import type {
   WeChatVerifyFunctionWithRequestAndParams,
 } from './options.js';
 import { resolveSettings, type LoginFlowSettings, type WeChatSettings } from './settings.js';
-import type { WeChatProfile } from './profile.js';
-import { loadProfile, type ProfileToken } from './profile-loader.js';
+import type { WeChatIdentity, WeChatProfile } from './profile.js';
+import { loadProfile } from './profile-loader.js';
 import { callbackParams, isPlausibleCode, passportView, resolveCallbackURL } from './request.js';
 import { buildWxLoginOptions, type WxLoginOptions, type WxLoginStyle } from './wxlogin.js';
 
@@ -167,7 +167,7 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
    * Reads the user's WeChat profile with a token response (`access_token` and `openid`). A token
    * granted only `snsapi_base` gives the ids alone, without a userinfo call (WeChat would refuse it).
    */
-  loadUserProfile(token: ProfileToken, options: WeChatFlowOptions = {}): Promise<WeChatProfile> {
+  loadUserProfile(token: WeChatIdentity & { access_token: string; scope?: string }, options: WeChatFlowOptions = {}): Promise<WeChatProfile> {
     try {
       const { client, settings } = flowNamed(this._flows, options.flow);
       return loadProfile(client, settings.appId, token, settings.scope, this._settings.lang);
