@@ -3,6 +3,7 @@
  */
 import { inspect } from 'node:util';
 import { expect } from 'vitest';
+import { WeChatError } from '../../lib/errors.js';
 
 /** Every text a logger may print for `value`: message, stack, JSON and a deep inspect with causes. */
 export function renderings(value: unknown): Record<string, string> {
@@ -90,4 +91,20 @@ export function expectNoSecretsIn(value: unknown, secrets: readonly string[]): v
       expect(found === undefined, `a property reachable from it holds the secret ${form.slice(0, 6)}… (in ${found?.length} characters)`).toBe(true);
     }
   }
+}
+
+/**
+ * Awaits a call that must fail with a WeChatError, checks with {@link expectNoSecrets} that the
+ * error shows none of `secrets`, and returns it.
+ */
+export async function rejectionWithoutSecrets(call: Promise<unknown>, secrets: readonly string[]): Promise<WeChatError> {
+  let caught: unknown;
+  try {
+    await call;
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught, 'the call should have failed').toBeInstanceOf(WeChatError);
+  expectNoSecrets(caught, secrets);
+  return caught as WeChatError;
 }
