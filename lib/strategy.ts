@@ -168,14 +168,8 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
    * granted only `snsapi_base` gives the ids alone, without a userinfo call (WeChat would refuse it).
    */
   loadUserProfile(token: WeChatIdentity & { access_token: string; scope?: string }, options: WeChatFlowOptions = {}): Promise<WeChatProfile> {
-    try {
-      const { client, settings } = flowNamed(this._flows, options.flow);
-      return loadProfile(client, settings.appId, token, settings.scope, this._settings.lang);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.flowFor(options.flow).then(({ client, settings }) => loadProfile(client, settings.appId, token, settings.scope, this._settings.lang));
   }
-
 
   /**
    * Renews an access token with `sns/oauth2/refresh_token`. The answer keeps `openid`; WeChat
@@ -183,12 +177,12 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
    * is invalid or expired (30 days): the user must log in again.
    */
   refreshAccessToken(refreshToken: string, options: WeChatFlowOptions = {}): Promise<WeChatTokenResponse> {
-    return this.clientFor(options.flow).then((client) => client.refreshAccessToken(refreshToken));
+    return this.flowFor(options.flow).then(({ client }) => client.refreshAccessToken(refreshToken));
   }
 
   /** Asks `sns/auth` whether an access token is still valid for this openid. */
   checkAccessToken(accessToken: string, openid: string, options: WeChatFlowOptions = {}): Promise<boolean> {
-    return this.clientFor(options.flow).then((client) => client.checkAccessToken(accessToken, openid));
+    return this.flowFor(options.flow).then(({ client }) => client.checkAccessToken(accessToken, openid));
   }
 
   /**
@@ -230,13 +224,9 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
     return new StoreClass({ key });
   }
 
-  /** The API client of a flow, as a promise: a flow the strategy lacks rejects rather than throws. */
-  private clientFor(flow: WeChatFlow | undefined): Promise<LoginFlow['client']> {
-    try {
-      return Promise.resolve(flowNamed(this._flows, flow).client);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  /** A flow, as a promise: a flow the strategy lacks rejects rather than throws. */
+  private flowFor(flow: WeChatFlow | undefined): Promise<LoginFlow> {
+    return new Promise((resolve) => resolve(flowNamed(this._flows, flow)));
   }
 
 
