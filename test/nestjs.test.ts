@@ -92,6 +92,15 @@ describe("a Nest app with PassportStrategy(WeChatStrategy, 'wechat')", () => {
     expect(emulator.calls).toEqual([]);
   });
 
+  it('ends a reload of the callback as the login did, without calling WeChat again', async () => {
+    const agent = request.agent(baseUrl);
+    const callback = await wechatLogin(agent, '/auth/wechat', { user: 'alice' });
+    const first = await agent.get(callback).expect(200);
+    const reload = await agent.get(callback).expect(200);
+    expect(reload.body).toEqual(first.body);
+    expect(emulator.calls.filter((call) => call.endpoint === 'access_token')).toHaveLength(1);
+  });
+
   it('answers a spent code with 401 (WeChat says 40163), so the user can simply log in again', async () => {
     const agent = request.agent(baseUrl);
     const callback = await wechatLogin(agent, '/auth/wechat', { user: 'bob' });
