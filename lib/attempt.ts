@@ -18,7 +18,7 @@ import type { WeChatOAuth2Adapter } from './oauth2-adapter.js';
 import type { SkipUserProfile } from './options.js';
 import { profileFromToken, type WeChatProfile } from './profile.js';
 
-/** @internal The actions Passport gives the per-request strategy object. */
+/** The actions Passport gives the per-request strategy object. */
 export interface PassportActions {
   success(user: Express.User, info?: object): void;
   fail(challenge: object, status?: number): void;
@@ -26,7 +26,7 @@ export interface PassportActions {
   redirect(url: string, status?: number): void;
 }
 
-/** @internal What one login needs to know beyond the request. */
+/** What one login needs to know beyond the request. */
 export interface AttemptContext {
   flow: LoginFlow;
   req: Request;
@@ -38,7 +38,7 @@ export interface AttemptContext {
   loadProfile(token: WeChatTokenResponse): Promise<WeChatProfile>;
 }
 
-/** @internal A view of `passport` (Passport's per-request strategy object) for one login. */
+/** A view of `passport` (Passport's per-request strategy object) for one login. */
 export function beginAttempt<S extends PassportActions>(passport: S, context: AttemptContext): S {
   const { flow, req, callback, guard } = context;
   const attempt = Object.create(passport) as S;

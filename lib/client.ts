@@ -65,7 +65,7 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 // api.weixin.qq.com instead of opening one per call. Idle sockets do not keep the process alive.
 const sharedAgent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connections: 64 });
 
-/** @internal A WeChat API call's query, with the values that must never be shown anywhere. */
+/** A WeChat API call's query, with the values that must never be shown anywhere. */
 interface Call {
   endpoint: WeChatEndpoint;
   url: string;

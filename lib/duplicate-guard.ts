@@ -14,13 +14,13 @@
 import type { Request } from 'express';
 import { callbackKey, parseRecord, sessionTag, type CallbackRecord, type WeChatCallbackStore } from './duplicates.js';
 
-/** @internal The Passport actions a duplicate is ended with. */
+/** The Passport actions a duplicate is ended with. */
 export interface PassportActions {
   success(user: Express.User, info?: object): void;
   fail(challenge: object, status?: number): void;
 }
 
-/** @internal One callback as the request finishing it sees it. */
+/** One callback as the request finishing it sees it. */
 export interface GuardedCallback {
   key: string;
   /** Hash of this request's session id. */
@@ -31,7 +31,7 @@ export interface GuardedCallback {
   expiresAt: number;
 }
 
-/** @internal How a claimed login ended, as recorded for its duplicates. */
+/** How a claimed login ended, as recorded for its duplicates. */
 export type CallbackOutcome =
   | { status: 'success'; user: unknown; info: unknown }
   | { status: 'fail'; challenge: unknown; httpStatus: number | undefined }
@@ -48,7 +48,7 @@ const STORE_DEADLINE_MS = 2_000;
 /** Owners a record keeps: the claiming session and the last few the browser was given at login. */
 const MAX_OWNERS = 5;
 
-/** @internal Duplicate-callback handling of one strategy, over its store. */
+/** Duplicate-callback handling of one strategy, over its store. */
 export class DuplicateCallbackGuard {
   readonly store: WeChatCallbackStore;
   readonly ttlSeconds: number;

@@ -29,7 +29,7 @@ export interface WeChatDuplicateCallbackOptions {
 }
 
 /**
- * @internal What a store holds for one callback. `sessions` are hashes of the session ids that own
+ * What a store holds for one callback. `sessions` are hashes of the session ids that own
  * the login: the one that claimed it, then each session Passport gave the browser when it logged
  * the user in. No other session learns anything from the record.
  */

@@ -35,19 +35,17 @@ export interface WeChatFailureInfo {
   errcode?: number;
 }
 
-/** @internal A failure and the HTTP status Passport answers with when there is no failureRedirect. */
+/** A failure and the HTTP status Passport answers with when there is no failureRedirect. */
 export interface Failure {
   info: WeChatFailureInfo;
   status: number;
 }
 
-/** @internal */
 export const DECLINED: Failure = {
   info: { code: 'WECHAT_DECLINED', message: 'The WeChat login was declined or cancelled.' },
   status: 401,
 };
 
-/** @internal */
 export const MALFORMED_CALLBACK_CODE: Failure = {
   info: { code: 'WECHAT_MALFORMED_CODE', message: 'The WeChat login callback carried a malformed code. Please log in again.' },
   status: 400,
@@ -55,7 +53,6 @@ export const MALFORMED_CALLBACK_CODE: Failure = {
 
 // NOTE: a snapshot-page login (is_snapshotuser: 1) carries a virtual openid/unionid, not the
 // person's (docs/wechat-protocol.md#official-account-snapshot-page-users): logging it in would create a ghost account.
-/** @internal */
 export const SNAPSHOT_USER: Failure = {
   info: {
     code: 'WECHAT_SNAPSHOT_USER',
@@ -64,7 +61,7 @@ export const SNAPSHOT_USER: Failure = {
   status: 401,
 };
 
-/** @internal The state names neither of the strategy's apps (a letter edited in the URL). */
+/** The state names neither of the strategy's apps (a letter edited in the URL). */
 export const STATE_MISMATCH: Failure = {
   info: { code: 'WECHAT_STATE_MISMATCH', message: 'Invalid authorization request state.' },
   status: 403,
@@ -73,7 +70,7 @@ export const STATE_MISMATCH: Failure = {
 const USER_BLOCKED = 'WeChat blocked this sign-in: it rates the user as high-risk (errcode 40226).';
 
 /**
- * @internal The failure a WeChat error stands for when it is the user's to fix — a refused code,
+ * The failure a WeChat error stands for when it is the user's to fix — a refused code,
  * a blocked user — and undefined for anything else, which is an error. `retry` tells the user (or
  * the client app) how to get a new code.
  */

@@ -11,7 +11,7 @@ import type { WeChatFlow } from './options.js';
 type StoreCallback = (err: Error | null, state?: string) => void;
 type VerifyCallback = (err: Error | null, ok: boolean | string, info?: unknown) => void;
 
-/** @internal A passport-oauth2 state store of any arity, seen with one fixed arity. */
+/** A passport-oauth2 state store of any arity, seen with one fixed arity. */
 export interface FlowStateStore {
   store(req: Request, state: unknown, meta: OAuth2Strategy.Metadata, callback: StoreCallback): void;
   verify(req: Request, providedState: string, meta: OAuth2Strategy.Metadata, callback: VerifyCallback): void;
@@ -27,7 +27,7 @@ export function flowOfState(state: unknown): WeChatFlow | undefined {
   return undefined;
 }
 
-/** @internal How a two-app strategy marks and binds each flow's states. */
+/** How a two-app strategy marks and binds each flow's states. */
 export interface FlowBinding {
   /** `w` or `o`: which app started the login. */
   prefix: string;
@@ -39,7 +39,7 @@ export interface FlowBinding {
 const TAG_LENGTH = 16;
 
 /**
- * @internal The MAC key of a two-app strategy, derived from its AppSecrets: every instance of the
+ * The MAC key of a two-app strategy, derived from its AppSecrets: every instance of the
  * same deployment derives the same key, and the key says nothing of the secrets.
  */
 export function flowBindingKey(appSecrets: readonly string[]): Buffer {

@@ -12,7 +12,7 @@ import { adapterFor, type WeChatOAuth2Adapter } from './oauth2-adapter.js';
 import type { WeChatFlow } from './options.js';
 import type { LoginFlowSettings, WeChatSettings } from './settings.js';
 
-/** @internal One configured WeChat app, ready to log users in. */
+/** One configured WeChat app, ready to log users in. */
 export interface LoginFlow {
   settings: LoginFlowSettings;
   client: WeChatClient;
@@ -21,7 +21,7 @@ export interface LoginFlow {
 }
 
 /**
- * @internal The strategy's flows, top-level app first. `stateStoreOf(index)` is passport-oauth2's
+ * The strategy's flows, top-level app first. `stateStoreOf(index)` is passport-oauth2's
  * state store for the flow at `index`. With two apps the state names the app that started the
  * login, bound to it by a MAC no URL edit can forge.
  */
@@ -40,14 +40,14 @@ export function buildLoginFlows(
   });
 }
 
-/** @internal The flow named (the top-level one when unnamed). */
+/** The flow named (the top-level one when unnamed). */
 export function flowNamed(flows: readonly LoginFlow[], flow: WeChatFlow | undefined): LoginFlow {
   const found = flow === undefined ? flows[0] : flows.find((candidate) => candidate.settings.flow === flow);
   if (!found) throw new WeChatOptionsError('This strategy has no app for the flow given: "website" or "official-account", as configured.');
   return found;
 }
 
-/** @internal The flow a new login uses: the one the route asks for, else the Official Account inside WeChat. */
+/** The flow a new login uses: the one the route asks for, else the Official Account inside WeChat. */
 export function flowForLogin(flows: readonly LoginFlow[], req: Request, flow: unknown): LoginFlow {
   if (flow !== undefined && flow !== 'website' && flow !== 'official-account') {
     throw new WeChatOptionsError('flow must be "website" or "official-account".');
@@ -56,7 +56,7 @@ export function flowForLogin(flows: readonly LoginFlow[], req: Request, flow: un
   return flowNamed(flows, isInsideWeChat(req.headers?.['user-agent']) ? 'official-account' : 'website');
 }
 
-/** @internal The flow that started the login a callback finishes, named by its state. */
+/** The flow that started the login a callback finishes, named by its state. */
 export function flowForCallback(flows: readonly LoginFlow[], state: string | undefined): LoginFlow | undefined {
   if (flows.length === 1) return flows[0];
   const flow = flowOfState(state);

@@ -45,7 +45,7 @@ type AnyVerify =
   | WeChatVerifyFunctionWithRequest
   | WeChatVerifyFunctionWithRequestAndParams;
 
-/** @internal What the app strategy keeps beyond the shared settings. */
+/** What the app strategy keeps beyond the shared settings. */
 interface NativeAppSettings {
   lang: WeChatUserInfoLang | undefined;
   skipUserProfile: SkipUserProfile;

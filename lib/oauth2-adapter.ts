@@ -7,10 +7,10 @@ import type { WeChatClient, WeChatTokenResponse } from './client.js';
 import { WeChatOptionsError } from './errors.js';
 import { settle } from './promise-callbacks.js';
 
-/** @internal node-oauth's token callback. */
+/** Node-oauth's token callback. */
 export type TokenCallback = (err: unknown, accessToken?: string, refreshToken?: string, params?: WeChatTokenResponse) => void;
 
-/** @internal passport-oauth2 and passport-oauth2-refresh drive this as if it were node-oauth's OAuth2. */
+/** Passport-oauth2 and passport-oauth2-refresh drive this as if it were node-oauth's OAuth2. */
 export class WeChatOAuth2Adapter {
   readonly _clientId: string;
   readonly _clientSecret = '';
@@ -29,7 +29,7 @@ export class WeChatOAuth2Adapter {
   }
 }
 
-/** @internal An adapter whose token requests go to `client`. */
+/** An adapter whose token requests go to `client`. */
 export function adapterFor(client: WeChatClient, authorizeUrl: string, tokenUrl: string): WeChatOAuth2Adapter {
   const adapter = new WeChatOAuth2Adapter(client.appId, '', '', authorizeUrl, tokenUrl);
   adapter.getOAuthAccessToken = grantFor(client);

@@ -38,7 +38,7 @@ export interface WeChatPostedCodeOptions {
   dispatcher?: WeChatDispatcher | undefined;
 }
 
-/** @internal What a posted-code strategy keeps of its options, checked. */
+/** What a posted-code strategy keeps of its options, checked. */
 export interface PostedCodeSettings {
   appId: string;
   codeField: string;
@@ -52,7 +52,7 @@ export interface PostedCodeSettings {
 const FIELD_NAME = /^[A-Za-z_$][\w$-]{0,63}$/;
 
 /**
- * @internal Checks the options both strategies share; throws a WeChatOptionsError naming the
+ * Checks the options both strategies share; throws a WeChatOptionsError naming the
  * option to fix. Returns the AppSecret apart, so the caller can hand it straight to the client.
  */
 export function resolvePostedCodeSettings(
@@ -94,7 +94,7 @@ function optionalBoolean(o: Record<string, unknown>, name: string): boolean {
 }
 
 /**
- * @internal The code the client posted, from the parsed body (and the query only with
+ * The code the client posted, from the parsed body (and the query only with
  * `allowCodeInQuery`); or why there is none worth sending to WeChat.
  */
 export function readPostedCode(
@@ -135,7 +135,7 @@ function isAbsent(value: unknown): boolean {
 type Actions = Pick<Strategy, 'success' | 'fail' | 'error'>;
 
 /**
- * @internal Calls verify the way passport-oauth2 does, with a `done` that acts once: a verify
+ * Calls verify the way passport-oauth2 does, with a `done` that acts once: a verify
  * that throws, or returns a promise that rejects before `done`, ends in `error()`.
  */
 export function callVerify(actions: Actions, verify: (...args: never[]) => unknown, args: unknown[]): void {
@@ -165,7 +165,7 @@ export function callVerify(actions: Actions, verify: (...args: never[]) => unkno
 }
 
 
-/** @internal Reports an error to Passport once more, ignoring a host that already answered. */
+/** Reports an error to Passport once more, ignoring a host that already answered. */
 export function reportError(actions: Actions, error: unknown): void {
   try {
     actions.error(error instanceof Error ? error : new Error(String(error)));

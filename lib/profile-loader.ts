@@ -6,7 +6,7 @@
 import type { WeChatClient, WeChatUserInfoLang } from './client.js';
 import { parseProfile, profileFromToken, type WeChatIdentity, type WeChatProfile } from './profile.js';
 
-/** @internal What a profile is read with: the token response's access token and ids. */
+/** What a profile is read with: the token response's access token and ids. */
 export type ProfileToken = WeChatIdentity & { access_token: string; scope?: string };
 
 /** Whether a granted scope (comma-separated) lets `sns/userinfo` answer. */
@@ -16,7 +16,7 @@ function grantsUserInfo(scope: string): boolean {
 }
 
 /**
- * @internal The profile of `token`'s user in the app `appid`. `fallbackScope` stands in when the
+ * The profile of `token`'s user in the app `appid`. `fallbackScope` stands in when the
  * token response carries no scope (the app's configured scope).
  */
 export async function loadProfile(

@@ -6,7 +6,7 @@
 import type { SkipUserProfile } from './options.js';
 
 /**
- * @internal Hands a promise's outcome to callback-style code without ever leaving a rejected
+ * Hands a promise's outcome to callback-style code without ever leaving a rejected
  * promise behind: whatever the callbacks throw goes to `onThrow`.
  */
 export function settle<T>(
@@ -18,7 +18,7 @@ export function settle<T>(
   promise.then(onValue, onError).catch(onThrow);
 }
 
-/** @internal Evaluates `skipUserProfile` in its three forms: a boolean, `fn(token)`, `fn(token, done)`. */
+/** Evaluates `skipUserProfile` in its three forms: a boolean, `fn(token)`, `fn(token, done)`. */
 export function shouldSkip(skip: SkipUserProfile, accessToken: string): Promise<boolean> {
   if (typeof skip === 'boolean') return Promise.resolve(skip);
   if (skip.length > 1) {
@@ -32,7 +32,7 @@ export function shouldSkip(skip: SkipUserProfile, accessToken: string): Promise<
 }
 
 /**
- * @internal `verify` with the same arity (passport-oauth2 picks the arguments by it), whose
+ * `verify` with the same arity (passport-oauth2 picks the arguments by it), whose
  * returned promise's rejection reaches its `done` — the last argument — as an error. `done` acts
  * once, so a verify that called it and then rejected ends the login only once.
  */
@@ -61,7 +61,7 @@ export function catchingRejection<F extends (...args: never[]) => unknown>(verif
   return wrapped as unknown as F;
 }
 
-/** @internal Whether a value is a promise or a promise-like (what an async verify returns). */
+/** Whether a value is a promise or a promise-like (what an async verify returns). */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }

@@ -15,7 +15,7 @@ import type { WeChatCallbackStore } from './duplicates.js';
 import { WeChatOptionsError } from './errors.js';
 import type { SkipUserProfile, WeChatFlow } from './options.js';
 
-/** @internal One WeChat application the strategy logs users in with. */
+/** One WeChat application the strategy logs users in with. */
 export interface LoginFlowSettings {
   flow: WeChatFlow;
   appId: string;
@@ -24,7 +24,7 @@ export interface LoginFlowSettings {
   forcePopup: boolean;
 }
 
-/** @internal What the strategy keeps of its options, checked. */
+/** What the strategy keeps of its options, checked. */
 export interface WeChatSettings {
   /** The top-level app first; the Official Account second when both are configured. */
   apps: LoginFlowSettings[];
@@ -40,11 +40,10 @@ export interface WeChatSettings {
   duplicates: false | { store: WeChatCallbackStore | undefined; ttlSeconds: number; waitMs: number };
 }
 
-/** @internal */
 export const USERINFO_LANGS: readonly string[] = ['zh_CN', 'zh_TW', 'en'];
 const QR_LANGS: readonly string[] = ['cn', 'en'];
 
-/** @internal Checks the options; throws a WeChatOptionsError naming the option to fix. Pure. */
+/** Checks the options; throws a WeChatOptionsError naming the option to fix. Pure. */
 export function resolveSettings(options: unknown, verify: unknown): WeChatSettings & { appSecrets: string[] } {
   if (typeof options !== 'object' || options === null) {
     throw new WeChatOptionsError('WeChatStrategy needs an options object: new WeChatStrategy({ clientID, clientSecret, callbackURL }, verify).');
@@ -93,7 +92,7 @@ export function resolveSettings(options: unknown, verify: unknown): WeChatSettin
   };
 }
 
-/** @internal The sns/* endpoints from the options, WeChat's own by default. */
+/** The sns/* endpoints from the options, WeChat's own by default. */
 export function endpointsOf(o: Record<string, unknown>): WeChatEndpoints {
   return {
     tokenURL: url(o, 'tokenURL') ?? DEFAULT_ENDPOINTS.tokenURL,
@@ -103,7 +102,7 @@ export function endpointsOf(o: Record<string, unknown>): WeChatEndpoints {
   };
 }
 
-/** @internal The `lang` option of sns/userinfo; `hint` ends the error message. */
+/** The `lang` option of sns/userinfo; `hint` ends the error message. */
 export function userInfoLangOf(o: Record<string, unknown>, hint = ''): WeChatUserInfoLang | undefined {
   return oneOf(o, 'lang', USERINFO_LANGS, `userinfo language ("zh_CN", "zh_TW" or "en"${hint})`) as WeChatUserInfoLang | undefined;
 }
@@ -164,7 +163,7 @@ function appOf(o: Record<string, unknown>, what: string, prefix = ''): { app: Lo
   return { app: { flow, appId, scope, authorizationURL, forcePopup: o.forcePopup === true }, appSecret };
 }
 
-/** @internal A required credential under its passport-oauth2 name or its passport-wechat alias. */
+/** A required credential under its passport-oauth2 name or its passport-wechat alias. */
 export function credential(o: Record<string, unknown>, name: string, alias: string, what: string, prefix = '', owner = 'WeChatStrategy'): string {
   const value = o[name] ?? o[alias];
   if (o[name] !== undefined && o[alias] !== undefined) {
@@ -192,7 +191,7 @@ function scopeOf(value: unknown, prefix = ''): string {
 // NOTE: no message here shows the value given: a secret pasted into the wrong option (tokenURL,
 // lang) would land in the error, and from there in logs and crash reports.
 
-/** @internal An optional absolute http(s) URL option. */
+/** An optional absolute http(s) URL option. */
 export function url(o: Record<string, unknown>, name: string, prefix = ''): string | undefined {
   const value = optionalString(o, name, prefix);
   if (value === undefined) return undefined;
@@ -217,7 +216,6 @@ function optionalString(o: Record<string, unknown>, name: string, prefix = ''): 
   return value;
 }
 
-/** @internal */
 export function oneOf(o: Record<string, unknown>, name: string, allowed: readonly string[], what: string): string | undefined {
   const value = o[name];
   if (value === undefined) return undefined;
@@ -227,7 +225,6 @@ export function oneOf(o: Record<string, unknown>, name: string, allowed: readonl
   return value;
 }
 
-/** @internal */
 export function positiveInteger(o: Record<string, unknown>, name: string, prefix = ''): number | undefined {
   const value = o[name];
   if (value === undefined) return undefined;
@@ -237,7 +234,6 @@ export function positiveInteger(o: Record<string, unknown>, name: string, prefix
   return value;
 }
 
-/** @internal */
 export function dispatcherOf(value: unknown): WeChatDispatcher | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null || typeof (value as { dispatch?: unknown }).dispatch !== 'function') {
@@ -246,7 +242,6 @@ export function dispatcherOf(value: unknown): WeChatDispatcher | undefined {
   return value as WeChatDispatcher;
 }
 
-/** @internal */
 export function skipOf(value: unknown): SkipUserProfile {
   if (value === undefined) return false;
   if (typeof value === 'boolean' || typeof value === 'function') return value as SkipUserProfile;

@@ -128,7 +128,7 @@ function secondsOf(value: unknown): number {
   return 0;
 }
 
-/** @internal The session_key in a code2Session answer, to redact it from anything built from that answer. */
+/** The session_key in a code2Session answer, to redact it from anything built from that answer. */
 export function sessionKeyIn(raw: string): string[] {
   try {
     const json: unknown = JSON.parse(raw.trim());
