@@ -6,12 +6,13 @@
  */
 import express from 'express';
 import express4 from 'express4';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { Passport } from 'passport';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp as buildFastifyApp } from '../examples/fastify/app.ts';
 import { WeChatStrategy } from '../lib/index.js';
+import { resolveCallbackURL } from '../lib/request.js';
 import { APPID, SECRET } from './helpers/wechat.js';
 
 // The client (supertest, on 127.0.0.1) claims to be a proxy for evil.example over https.
@@ -103,5 +104,37 @@ describe('Fastify trustProxy', () => {
 
   it('ignores X-Forwarded-* with no trustProxy', async () => {
     expect(await redirectURI(await fastifyApp(undefined))).toBe(DIRECT);
+  });
+});
+
+describe('a Fastify request read from source (resolveCallbackURL on a real FastifyRequest)', () => {
+  const apps: FastifyInstance[] = [];
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+
+  async function resolvedBy(trustProxy: boolean | string, proxyOption = false): Promise<string> {
+    const app = Fastify({ trustProxy });
+    apps.push(app);
+    app.get('/auth/wechat', (req) => ({ url: resolveCallbackURL(req as unknown as express.Request, '/auth/wechat/callback', proxyOption) }));
+    await app.ready();
+    const answer = await request(app.server).get('/auth/wechat').set(SPOOFED).expect(200);
+    return (answer.body as { url: string }).url;
+  }
+
+  it('takes the Host header and the socket when Fastify trusts no proxy', async () => {
+    expect(await resolvedBy(false)).toBe(DIRECT);
+  });
+
+  it('ignores X-Forwarded-* from a client outside the trusted subnets', async () => {
+    expect(await resolvedBy('10.0.0.0/8')).toBe(DIRECT);
+  });
+
+  it('follows Fastify when it trusts the peer', async () => {
+    expect(await resolvedBy('127.0.0.1')).toBe(FORWARDED);
+  });
+
+  it('trusts the forwarded headers from anyone with proxy: true', async () => {
+    expect(await resolvedBy(false, true)).toBe(FORWARDED);
   });
 });
