@@ -2,7 +2,7 @@
 // for docs/mutation.md: where, which mutator, what the code became, and why it is accepted. The
 // reason comes from a small set of rules a person wrote after reading the survivors; a survivor no
 // rule explains is printed with "to review", so it cannot be accepted by accident.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 const report = JSON.parse(readFileSync(process.argv[2] ?? 'reports/mutation/mutation.json', 'utf8'));
 
@@ -18,6 +18,25 @@ const RULES = [
   [(m) => /timer\.unref|unref\(\)/.test(m.original), 'unref() only affects whether an idle timer keeps the process alive.'],
   [(m) => /MAX_CAUSE_LABEL|MAX_CAUSE_MESSAGE|CAUSE_DEPTH|POLL_MS|STORE_DEADLINE_MS|TAG_LENGTH/.test(m.original) && m.mutator === 'ArithmeticOperator', 'A tuning constant; tests pin the bound it sets, not its exact value.'],
 ];
+
+/**
+ * Survivors a person read and accepted one by one: scripts/mutation-accepted/*.json, each an array
+ * of { file, mutator, original, replacement?, reason }. `original` is a piece of the mutated line
+ * (so the entry survives line shifts) and `replacement`, when given, a piece of the mutant.
+ */
+const ACCEPTED = readdirSync(new URL('./mutation-accepted/', import.meta.url))
+  .filter((name) => name.endsWith('.json'))
+  .flatMap((name) => JSON.parse(readFileSync(new URL(`./mutation-accepted/${name}`, import.meta.url), 'utf8')));
+for (const entry of ACCEPTED) {
+  RULES.unshift([
+    (m) =>
+      m.file === entry.file &&
+      m.mutator === entry.mutator &&
+      m.original.includes(entry.original) &&
+      (entry.replacement === undefined || m.replacement.includes(entry.replacement)),
+    entry.reason,
+  ]);
+}
 
 const counts = { detected: 0, undetected: 0, invalid: 0, toReview: 0 };
 const rows = [];
