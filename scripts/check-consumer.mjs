@@ -14,6 +14,10 @@ const SOURCE = `
 import { WeChatAppStrategy, WeChatError, WeChatMiniProgramStrategy, WeChatStrategy, MemoryCallbackStore, parseProfile, decryptUserData, isInsideWeChat } from 'passport-wechat-oauth2';
 import type { VerifyCallback, WeChatFailureInfo, WeChatProfile, WeChatStrategyOptions, WeChatCallbackStore, WeChatTokenResponse } from 'passport-wechat-oauth2';
 import { WeChatEmulator } from 'passport-wechat-oauth2/testing';
+import { redisCallbackStore } from 'passport-wechat-oauth2/redis';
+import { createClient } from 'redis';
+import { createClient as createClientV4 } from 'redis4';
+import { Redis, Cluster } from 'ioredis';
 
 const options: WeChatStrategyOptions = { clientID: 'wx1', clientSecret: 'secret', callbackURL: 'https://example.com/cb' };
 export const website = new WeChatStrategy(options, (_accessToken, _refreshToken, profile, done) => done(null, { id: profile.id }));
@@ -30,6 +34,14 @@ export const inside: boolean = isInsideWeChat('MicroMessenger');
 export function codeOf(error: unknown): string | undefined {
   return error instanceof WeChatError ? error.code : undefined;
 }
+// The Redis store takes each client the docs name, as its own typings declare it. (ioredis's
+// .d.ts needs @types/redis-errors under skipLibCheck: false, which the install below adds.)
+export const stores: WeChatCallbackStore[] = [
+  redisCallbackStore(createClient({ disableOfflineQueue: true })),
+  redisCallbackStore(createClientV4({ disableOfflineQueue: true }), { prefix: 'app1:' }),
+  redisCallbackStore(new Redis({ lazyConnect: true, enableOfflineQueue: false })),
+  redisCallbackStore(new Cluster([{ host: '127.0.0.1', port: 7000 }], { lazyConnect: true })),
+];
 export async function emulate(): Promise<string> {
   const emulator = await WeChatEmulator.start();
   try {
@@ -58,7 +70,7 @@ try {
       writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type }));
       writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(TSCONFIG));
       writeFileSync(join(project, 'consumer.ts'), SOURCE);
-      run('npm', ['install', '--no-audit', '--no-fund', '--silent', tarball, `typescript@${typescript}`, '@types/node@24', 'passport'], project);
+      run('npm', ['install', '--no-audit', '--no-fund', '--silent', tarball, `typescript@${typescript}`, '@types/node@24', 'passport', 'redis@5', 'redis4@npm:redis@4', 'ioredis', '@types/redis-errors'], project);
       const version = execFileSync(join(project, 'node_modules/.bin/tsc'), ['--version'], { encoding: 'utf8' }).trim();
       try {
         run(join(project, 'node_modules/.bin/tsc'), ['-p', project], project);

@@ -13,7 +13,7 @@ import { Passport } from 'passport';
 import { createClient } from 'redis';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { redisCallbackStore } from '../examples/production/redis-callback-store.ts';
+import { redisCallbackStore } from '../lib/redis.js';
 import { parseWeChatJSON } from '../lib/wechat-answers.js';
 import { MemoryCallbackStore, WeChatStrategy, parseProfile, type WeChatCallbackStore, type WeChatStrategyOptions } from '../lib/index.js';
 import { DEMO_WEBSITE_APP, WeChatEmulator } from '../lib/testing/index.js';

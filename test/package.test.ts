@@ -56,10 +56,18 @@ describe('the built package', () => {
     );
     expect((cjs as { exports: string[] }).exports).not.toContain('default');
   });
+
+  it('serves the Redis store at passport-wechat-oauth2/redis to require() and to import', () => {
+    const probe = `console.log(JSON.stringify({ exports: Object.keys(r).sort(), store: Object.keys(r.redisCallbackStore({ call: async () => null })).sort() }));`;
+    const cjs = runNode(['-e', `const r = require('passport-wechat-oauth2/redis'); ${probe}`]);
+    const esm = runNode(['--input-type=module', '-e', `import * as r from 'passport-wechat-oauth2/redis'; ${probe}`]);
+    expect(cjs).toEqual({ exports: ['redisCallbackStore'], store: ['claim', 'get', 'set'] });
+    expect(esm).toEqual(cjs);
+  });
 });
 
 describe('the tests that load the built package', () => {
-  const PACKAGE = /^passport-wechat-oauth2(?:\/testing)?$/;
+  const PACKAGE = /^passport-wechat-oauth2(?:\/testing|\/redis)?$/;
 
   /** The specifiers `file` imports at run time: no `import type`, no import of types only. */
   function runtimeImports(file: string): string[] {

@@ -20,7 +20,7 @@ import { RedisStore } from 'connect-redis';
 import { createClient, type RedisClientOptions } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../examples/express/app.ts';
-import { redisCallbackStore } from '../examples/production/redis-callback-store.ts';
+import { redisCallbackStore } from 'passport-wechat-oauth2/redis';
 import { DEMO_WEBSITE_APP, WeChatEmulator } from '../lib/testing/index.js';
 import { callbackFrom } from './helpers/emulator-login.js';
 
