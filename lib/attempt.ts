@@ -11,7 +11,7 @@ import { toWeChatAuthorizeURL, type WeChatQRLang } from './authorize.js';
 import type { WeChatTokenResponse } from './client.js';
 import type { CallbackOutcome, DuplicateCallbackGuard, GuardedCallback } from './duplicate-guard.js';
 import { WeChatError, WeChatOptionsError } from './errors.js';
-import { SNAPSHOT_USER, failureOf } from './failures.js';
+import { SNAPSHOT_USER, failureOf, stateFailure } from './failures.js';
 import { settle, shouldSkip } from './promise-callbacks.js';
 import type { LoginFlow } from './login-flows.js';
 import type { WeChatOAuth2Adapter } from './oauth2-adapter.js';
@@ -50,9 +50,12 @@ export function beginAttempt<S extends PassportActions>(passport: S, context: At
     finish({ status: 'fail', challenge, httpStatus: status }, () => passport.fail(challenge, status));
   // A state that does not verify may be a duplicate whose first delivery used the state up (a
   // reload after the login): the record decides, and only the sessions that own it get its outcome.
+  // Before the state verified, the only failure passport-oauth2 reports is the state check's.
   const failState = (challenge: object, status?: number): void => {
-    if (stateVerified || !guard || !callback) return fail(challenge, status);
-    const failAsIs = () => passport.fail(challenge, status);
+    if (stateVerified) return fail(challenge, status);
+    const failure = stateFailure(challenge, status);
+    if (!guard || !callback) return fail(failure.challenge, failure.status);
+    const failAsIs = () => passport.fail(failure.challenge, failure.status);
     settle(guard.endIfRecorded(callback, passport, req), (ended) => ended || failAsIs(), failAsIs, () => {});
   };
   const report = (error: unknown): void => {

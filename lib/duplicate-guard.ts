@@ -13,6 +13,7 @@
  */
 import type { Request } from 'express';
 import { callbackKey, parseRecord, sessionTag, type CallbackRecord, type WeChatCallbackStore } from './duplicates.js';
+import { STATE_MISMATCH } from './failures.js';
 
 /** The Passport actions a duplicate is ended with. */
 export interface PassportActions {
@@ -37,7 +38,6 @@ export type CallbackOutcome =
   | { status: 'fail'; challenge: unknown; httpStatus: number | undefined }
   | { status: 'error' };
 
-const FORGED_STATE = 'Invalid authorization request state.';
 const DUPLICATE_UNFINISHED = {
   code: 'WECHAT_DUPLICATE_CALLBACK',
   message: 'This WeChat login was already being completed by another request, which did not succeed. Please log in again.',
@@ -121,7 +121,7 @@ export class DuplicateCallbackGuard {
     const deadline = Date.now() + this.waitMs;
     const decide = (value: string | null | undefined): void => {
       const record = parseRecord(value);
-      if (record && !record.sessions.includes(callback.session)) return actions.fail({ message: FORGED_STATE }, 403);
+      if (record && !record.sessions.includes(callback.session)) return actions.fail({ ...STATE_MISMATCH.info }, STATE_MISMATCH.status);
       if (record?.status === 'pending' && Date.now() < deadline) {
         setTimeout(poll, POLL_MS);
         return;

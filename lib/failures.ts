@@ -20,7 +20,11 @@ export interface WeChatFailureInfo {
    * - `WECHAT_USER_BLOCKED` (403, Mini Program): WeChat blocks this high-risk user (40226).
    * - `WECHAT_SNAPSHOT_USER` (401, Official Account): a virtual snapshot-page user.
    * - `WECHAT_DUPLICATE_CALLBACK` (401): the same callback's first request did not finish in time.
-   * - `WECHAT_STATE_MISMATCH` (403): the state names no login this strategy started.
+   * - `WECHAT_STATE_MISSING` (403): this browser's session holds no login in progress: the login
+   *   link expired or was already used, the session ended, or the link was opened in another
+   *   browser (or without cookies).
+   * - `WECHAT_STATE_MISMATCH` (403): the state names no login this strategy started in this
+   *   browser (an edited or foreign state, or an older login another one replaced).
    */
   code:
     | 'WECHAT_DECLINED'
@@ -30,6 +34,7 @@ export interface WeChatFailureInfo {
     | 'WECHAT_USER_BLOCKED'
     | 'WECHAT_SNAPSHOT_USER'
     | 'WECHAT_DUPLICATE_CALLBACK'
+    | 'WECHAT_STATE_MISSING'
     | 'WECHAT_STATE_MISMATCH';
   /** WeChat's errcode, when WeChat refused the code. */
   errcode?: number;
@@ -61,11 +66,34 @@ export const SNAPSHOT_USER: Failure = {
   status: 401,
 };
 
-/** The state names neither of the strategy's apps (a letter edited in the URL). */
-export const STATE_MISMATCH: Failure = {
-  info: { code: 'WECHAT_STATE_MISMATCH', message: 'Invalid authorization request state.' },
+/** The session holds no login in progress: passport-oauth2's "Unable to verify authorization request state." */
+export const STATE_MISSING: Failure = {
+  info: { code: 'WECHAT_STATE_MISSING', message: 'This login link has expired or was opened in another browser. Please start the login again.' },
   status: 403,
 };
+
+/**
+ * The state names no login this strategy started in this browser: passport-oauth2's "Invalid
+ * authorization request state.", a two-app state naming neither app, or another session's login.
+ */
+export const STATE_MISMATCH: Failure = {
+  info: { code: 'WECHAT_STATE_MISMATCH', message: 'This login link does not match the login started in this browser. Please start the login again.' },
+  status: 403,
+};
+
+/** passport-oauth2's own state-check wording for "the session holds no state". */
+const PASSPORT_STATE_MISSING = 'Unable to verify authorization request state.';
+
+/**
+ * The failure a state check that did not pass stands for. passport-oauth2 (and a custom state
+ * store) fail with a bare `{ message }` written for developers; the person at the browser gets a
+ * stable code and a sentence saying what to do. A challenge that already has a `code` is kept.
+ */
+export function stateFailure(challenge: object, status: number | undefined): { challenge: object; status: number | undefined } {
+  if (typeof (challenge as { code?: unknown }).code === 'string') return { challenge, status };
+  const failure = (challenge as { message?: unknown }).message === PASSPORT_STATE_MISSING ? STATE_MISSING : STATE_MISMATCH;
+  return { challenge: { ...failure.info }, status: failure.status };
+}
 
 const USER_BLOCKED = 'WeChat blocked this sign-in: it rates the user as high-risk (errcode 40226).';
 

@@ -196,10 +196,11 @@ describe('a request without the login cannot tell whether the callback was alrea
     const before = await request(app).get(path).expect(403);
     await alice.get(path).expect(200);
     const after = await request(app).get(path).expect(403);
-    // README: such a request fails with info.message 'Invalid authorization request state.', "before
-    // or after the owner", and learns nothing of the record. Today: 'Unable to verify…' before,
+    // README: such a request fails the same way "before or after the owner", and learns nothing of
+    // the record. Before the fix: 'Unable to verify…' before,
     // 'Invalid…' after — an oracle for "the victim has finished logging in with this URL".
     expect(before.body.failed).toEqual(after.body.failed);
+    expect(before.body.failed.code).toBe('WECHAT_STATE_MISSING');
   });
 });
 

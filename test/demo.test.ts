@@ -219,7 +219,7 @@ describe('the demo app, logging in through the WeChat emulator', () => {
     const callback = await wechatLogin(request.agent(app), { user: 'alice' }); // started in one browser…
     const other = request.agent(app);
     await other.get(callback).expect(302).expect('location', '/login/failed'); // …finished in another
-    expect((await other.get('/login/failed')).text).toContain('Unable to verify authorization request state.');
+    expect((await other.get('/login/failed')).text).toContain('This login link has expired or was opened in another browser.');
     expect(emulator.calls).toEqual([]); // the code was never exchanged
   });
 

@@ -346,7 +346,7 @@ describe('the time a callback is remembered (ttlSeconds)', () => {
     const { alice, path, clock } = await loggedIn();
     clock.now += 5_001;
     const late = await alice.get(path).expect(403);
-    expect(late.body.failed).toEqual({ message: 'Unable to verify authorization request state.' });
+    expect(late.body.failed).toMatchObject({ code: 'WECHAT_STATE_MISSING' });
     expect(tokenCalls()).toBe(1);
   });
 });

@@ -210,7 +210,7 @@ describe('finishing the Official Account login', () => {
     const officialState = new URL(callback, 'http://x').searchParams.get('state') ?? '';
     const swapped = callback.replace(`state=${officialState}`, `state=w${officialState.slice(1)}`);
     const refused = await agent.get(swapped).expect(403);
-    expect(refused.body).toEqual({ failed: { message: 'Invalid authorization request state.' } });
+    expect(refused.body).toMatchObject({ failed: { code: 'WECHAT_STATE_MISMATCH' } });
     expect(emulator.calls).toEqual([]);
 
     const other = request.agent(buildApp());
