@@ -9,6 +9,7 @@ import type { Request } from 'express';
 import OAuth2Strategy from 'passport-oauth2';
 import { toWeChatAuthorizeURL, type WeChatQRLang } from './authorize.js';
 import type { WeChatTokenResponse } from './client.js';
+import { debug, debugFailure } from './diagnostics.js';
 import type { CallbackOutcome, DuplicateCallbackGuard, GuardedCallback } from './duplicate-guard.js';
 import { WeChatError, WeChatOptionsError } from './errors.js';
 import { SNAPSHOT_USER, failureOf, stateFailure } from './failures.js';
@@ -46,8 +47,11 @@ export function beginAttempt<S extends PassportActions>(passport: S, context: At
   let stateVerified = false;
   // A login that claimed its callback records how it ended before saying so, for its duplicates.
   const finish = (outcome: CallbackOutcome, end: () => void): void => (guard && callback ? guard.finish(callback, outcome, end, req) : end());
-  const fail = (challenge: object, status?: number): void =>
+  const appid = flow.settings.appId;
+  const fail = (challenge: object, status?: number): void => {
+    debugFailure(appid, challenge, status);
     finish({ status: 'fail', challenge, httpStatus: status }, () => passport.fail(challenge, status));
+  };
   // A state that does not verify may be a duplicate whose first delivery used the state up (a
   // reload after the login): the record decides, and only the sessions that own it get its outcome.
   // Before the state verified, the only failure passport-oauth2 reports is the state check's.
@@ -55,7 +59,10 @@ export function beginAttempt<S extends PassportActions>(passport: S, context: At
     if (stateVerified) return fail(challenge, status);
     const failure = stateFailure(challenge, status);
     if (!guard || !callback) return fail(failure.challenge, failure.status);
-    const failAsIs = () => passport.fail(failure.challenge, failure.status);
+    const failAsIs = () => {
+      debugFailure(appid, failure.challenge, failure.status);
+      passport.fail(failure.challenge, failure.status);
+    };
     settle(guard.endIfRecorded(callback, passport, req), (ended) => ended || failAsIs(), failAsIs, () => {});
   };
   const report = (error: unknown): void => {
@@ -64,6 +71,7 @@ export function beginAttempt<S extends PassportActions>(passport: S, context: At
       const cause = error instanceof OAuth2Strategy.InternalOAuthError && error.oauthError instanceof WeChatError ? error.oauthError : error;
       const failure = failureOf(cause, 'Please log in again.');
       if (failure) return fail(failure.info, failure.status);
+      debug('login %s error %s', appid, cause instanceof WeChatError ? cause.code : 'from the app or a host');
       finish({ status: 'error' }, () => passport.error(cause instanceof Error ? cause : new Error(String(cause))));
     } catch {
       // The host already answered this request (e.g. headers sent); nothing left to tell it.
@@ -96,7 +104,10 @@ export function beginAttempt<S extends PassportActions>(passport: S, context: At
   Object.assign(attempt, {
     _oauth2: oauth2,
     _stateStore: flow.stateStore,
-    success: (user: Express.User, info?: object) => finish({ status: 'success', user, info }, () => passport.success(user, info)),
+    success: (user: Express.User, info?: object) => {
+      debug('login %s succeeded', appid);
+      finish({ status: 'success', user, info }, () => passport.success(user, info));
+    },
     fail: failState,
     error: report,
     redirect: (location: string, status?: number) => {

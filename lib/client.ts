@@ -4,6 +4,7 @@
  * answer goes to wechat-answers.ts to be read, and any failure is redacted (redaction.ts).
  */
 import { Agent, request, type Dispatcher } from 'undici';
+import { observeCall } from './diagnostics.js';
 import { WeChatError, WeChatRequestError, WeChatResponseError, type WeChatEndpoint } from './errors.js';
 import { safeCause } from './redaction.js';
 import {
@@ -97,36 +98,42 @@ export class WeChatClient {
 
   /** Exchanges a login code for the user's tokens and openid. Never retried: codes are single-use. */
   async exchangeCode(code: string): Promise<WeChatTokenResponse> {
-    const json = await this.#get({
-      endpoint: 'access_token',
-      url: this.#endpoints.tokenURL,
-      query: { appid: this.appId, secret: this.#appSecret, code, grant_type: 'authorization_code' },
-      secrets: [this.#appSecret, code],
+    return observeCall(this.appId, 'access_token', async () => {
+      const json = await this.#get({
+        endpoint: 'access_token',
+        url: this.#endpoints.tokenURL,
+        query: { appid: this.appId, secret: this.#appSecret, code, grant_type: 'authorization_code' },
+        secrets: [this.#appSecret, code],
+      });
+      return parseTokenResponse(json, 'access_token');
     });
-    return parseTokenResponse(json, 'access_token');
   }
 
   /** Renews an access token. WeChat keeps `openid` in the answer; `unionid` is not sent again. */
   async refreshAccessToken(refreshToken: string): Promise<WeChatTokenResponse> {
-    const json = await this.#get({
-      endpoint: 'refresh_token',
-      url: this.#endpoints.refreshTokenURL,
-      query: { appid: this.appId, grant_type: 'refresh_token', refresh_token: refreshToken },
-      secrets: [this.#appSecret, refreshToken],
+    return observeCall(this.appId, 'refresh_token', async () => {
+      const json = await this.#get({
+        endpoint: 'refresh_token',
+        url: this.#endpoints.refreshTokenURL,
+        query: { appid: this.appId, grant_type: 'refresh_token', refresh_token: refreshToken },
+        secrets: [this.#appSecret, refreshToken],
+      });
+      return parseTokenResponse(json, 'refresh_token');
     });
-    return parseTokenResponse(json, 'refresh_token');
   }
 
   /** Reads the user's profile. Needs the `openid` that came with the access token. */
   async getUserInfo(accessToken: string, openid: string, lang?: WeChatUserInfoLang): Promise<WeChatUserInfoResponse> {
     const query: Record<string, string> = { access_token: accessToken, openid };
     if (lang) query.lang = lang;
-    return this.#getWithRaw({
-      endpoint: 'userinfo',
-      url: this.#endpoints.userProfileURL,
-      query,
-      secrets: [this.#appSecret, accessToken],
-    });
+    return observeCall(this.appId, 'userinfo', () =>
+      this.#getWithRaw({
+        endpoint: 'userinfo',
+        url: this.#endpoints.userProfileURL,
+        query,
+        secrets: [this.#appSecret, accessToken],
+      }),
+    );
   }
 
   /**
@@ -135,12 +142,14 @@ export class WeChatClient {
    */
   async checkAccessToken(accessToken: string, openid: string): Promise<boolean> {
     try {
-      await this.#get({
-        endpoint: 'auth',
-        url: this.#endpoints.checkTokenURL,
-        query: { access_token: accessToken, openid },
-        secrets: [this.#appSecret, accessToken],
-      });
+      await observeCall(this.appId, 'auth', () =>
+        this.#get({
+          endpoint: 'auth',
+          url: this.#endpoints.checkTokenURL,
+          query: { access_token: accessToken, openid },
+          secrets: [this.#appSecret, accessToken],
+        }),
+      );
       return true;
     } catch (error) {
       if (error instanceof WeChatError && error.code === 'WECHAT_INVALID_TOKEN') return false;
@@ -159,11 +168,13 @@ export class WeChatClient {
       query: { appid: this.appId, secret: this.#appSecret, js_code: jsCode, grant_type: 'authorization_code' },
       secrets: [this.#appSecret, jsCode],
     };
-    const raw = await this.#fetchText(call);
-    // The session_key is a secret known only once the answer is in: it joins the call's secrets
-    // before anything built from this answer (an errmsg) can show it.
-    call.secrets.push(...sessionKeyIn(raw));
-    return parseCode2SessionResponse(parseWeChatJSON(raw, call.endpoint, call.secrets));
+    return observeCall(this.appId, 'jscode2session', async () => {
+      const raw = await this.#fetchText(call);
+      // The session_key is a secret known only once the answer is in: it joins the call's secrets
+      // before anything built from this answer (an errmsg) can show it.
+      call.secrets.push(...sessionKeyIn(raw));
+      return parseCode2SessionResponse(parseWeChatJSON(raw, call.endpoint, call.secrets));
+    });
   }
 
   async #get(call: Call): Promise<Record<string, unknown>> {

@@ -27,6 +27,9 @@ export { WeChatSessionKey, decryptUserData, verifyUserDataSignature } from './us
 /** The in-memory store of duplicate callbacks (one process); pass a shared store for several. */
 export { MemoryCallbackStore } from './duplicates.js';
 
+/** diagnostics_channel names of the per-call events (docs/troubleshooting.md, "Switching on diagnostics"). */
+export { WECHAT_CALL_END_CHANNEL, WECHAT_CALL_START_CHANNEL } from './diagnostics.js';
+
 /** WeChat's API endpoints and the client's defaults (10 s per call, 1 MiB per answer). */
 export { DEFAULT_ENDPOINTS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS } from './client.js';
 
@@ -80,4 +83,5 @@ export type { WeChatQRLang } from './authorize.js';
 export type { WxLoginOptions, WxLoginStyle } from './wxlogin.js';
 export type { WeChatDecryptedPhoneNumber, WeChatDecryptedUserInfo, WeChatWatermark } from './userdata.js';
 export type { WeChatCallbackStore, WeChatDuplicateCallbackOptions } from './duplicates.js';
-export type { WeChatErrorCode } from './errors.js';
+export type { WeChatEndpoint, WeChatErrorCode } from './errors.js';
+export type { WeChatCallEvent } from './diagnostics.js';

@@ -20,6 +20,8 @@ import type { VerifyCallback, WeChatCredentials } from './options.js';
 import { url } from './settings.js';
 import { parseProfile, type WeChatProfile } from './profile.js';
 import { WeChatSessionKey } from './userdata.js';
+import { debug, debugFailure } from './diagnostics.js';
+import { WeChatError } from './errors.js';
 
 /** The options of WeChatMiniProgramStrategy, whatever its credentials and verify form. */
 export interface WeChatMiniProgramStrategyOptionsBase extends WeChatPostedCodeOptions {
@@ -97,7 +99,10 @@ export class WeChatMiniProgramStrategy extends Strategy {
   override authenticate(req: Request, _options?: unknown): void {
     try {
       const posted = readPostedCode(req, this._settings);
-      if ('failure' in posted) return this.fail({ ...posted.failure }, 400);
+      if ('failure' in posted) {
+        debugFailure(this._settings.appId, posted.failure, 400);
+        return this.fail({ ...posted.failure }, 400);
+      }
       settle(
         this._client.codeToSession(posted.code),
         (session) => this.verifySession(req, session),
@@ -122,7 +127,11 @@ export class WeChatMiniProgramStrategy extends Strategy {
   /** A refused code or a blocked user is the user's failure (failureRedirect applies); anything else is an error. */
   private endWithError(error: unknown): void {
     const failure = failureOf(error, 'Call wx.login() again.');
-    if (failure) return this.fail({ ...failure.info }, failure.status);
+    if (failure) {
+      debugFailure(this._settings.appId, failure.info, failure.status);
+      return this.fail({ ...failure.info }, failure.status);
+    }
+    debug('login %s error %s', this._settings.appId, error instanceof WeChatError ? error.code : 'from the app');
     this.error(error instanceof Error ? error : new Error(String(error)));
   }
 

@@ -30,6 +30,8 @@ import type {
 } from './options.js';
 import { profileFromToken, type WeChatIdentity, type WeChatProfile } from './profile.js';
 import { loadProfile } from './profile-loader.js';
+import { debug, debugFailure } from './diagnostics.js';
+import { WeChatError } from './errors.js';
 
 /** The options of WeChatAppStrategy, whatever its credentials and verify form. */
 export interface WeChatAppStrategyOptionsBase extends WeChatPostedCodeOptions, WeChatEndpointOptions, WeChatProfileOptions {}
@@ -100,7 +102,10 @@ export class WeChatAppStrategy extends Strategy {
   override authenticate(req: Request, _options?: unknown): void {
     try {
       const posted = readPostedCode(req, this._settings);
-      if ('failure' in posted) return this.fail({ ...posted.failure }, 400);
+      if ('failure' in posted) {
+        debugFailure(this._settings.appId, posted.failure, 400);
+        return this.fail({ ...posted.failure }, 400);
+      }
       settle(
         this.signIn(posted.code),
         ({ token, profile }) => this.verifyLogin(req, token, profile),
@@ -153,7 +158,11 @@ export class WeChatAppStrategy extends Strategy {
   /** A refused code or a blocked user is the user's failure (failureRedirect applies); anything else is an error. */
   private endWithError(error: unknown): void {
     const failure = failureOf(error, 'Ask the WeChat SDK for a new one.');
-    if (failure) return this.fail({ ...failure.info }, failure.status);
+    if (failure) {
+      debugFailure(this._settings.appId, failure.info, failure.status);
+      return this.fail({ ...failure.info }, failure.status);
+    }
+    debug('login %s error %s', this._settings.appId, error instanceof WeChatError ? error.code : 'from the app');
     this.error(error instanceof Error ? error : new Error(String(error)));
   }
 

@@ -10,7 +10,8 @@ import type { WeChatTokenResponse } from './client.js';
 import { DuplicateCallbackGuard } from './duplicate-guard.js';
 import { MemoryCallbackStore } from './duplicates.js';
 import { WeChatOptionsError } from './errors.js';
-import { DECLINED, MALFORMED_CALLBACK_CODE, STATE_MISMATCH } from './failures.js';
+import { debugFailure } from './diagnostics.js';
+import { DECLINED, MALFORMED_CALLBACK_CODE, STATE_MISMATCH, type Failure } from './failures.js';
 import { catchingRejection } from './promise-callbacks.js';
 import { buildLoginFlows, flowForCallback, flowForLogin, flowNamed, type LoginFlow } from './login-flows.js';
 import type {
@@ -130,11 +131,11 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
       if (code === undefined && state !== undefined) {
         // NOTE: a user who declines comes back with state and no code, or not at all
         // (docs/wechat-protocol.md#declined-logins). Sending them back to WeChat would loop: fail instead.
-        return this.fail({ ...DECLINED.info }, DECLINED.status);
+        return failEarly(this, this._settings.apps[0]?.appId ?? '', DECLINED);
       }
-      if (code !== undefined && !isPlausibleCode(code)) return this.fail({ ...MALFORMED_CALLBACK_CODE.info }, MALFORMED_CALLBACK_CODE.status);
+      if (code !== undefined && !isPlausibleCode(code)) return failEarly(this, this._settings.apps[0]?.appId ?? '', MALFORMED_CALLBACK_CODE);
       const flow = code === undefined ? flowForLogin(this._flows, req, options.flow) : flowForCallback(this._flows, state);
-      if (!flow) return this.fail({ ...STATE_MISMATCH.info }, STATE_MISMATCH.status);
+      if (!flow) return failEarly(this, this._settings.apps[0]?.appId ?? '', STATE_MISMATCH);
       const callbackURL = resolveCallbackURL(req, options.callbackURL ?? this._settings.callbackURL, this._settings.trustProxy);
       // passport-oauth2 must read the request as we just did (no body code or state, no ?error=).
       const view = passportView(req);
@@ -246,3 +247,8 @@ declare module 'passport' {
   }
 }
 
+/** Ends a callback that fails before any WeChat call (Passport's per-request object has no private brand: a function, not a method). */
+function failEarly(actions: Pick<OAuth2Strategy, 'fail'>, appid: string, failure: Failure): void {
+  debugFailure(appid, failure.info, failure.status);
+  actions.fail({ ...failure.info }, failure.status);
+}

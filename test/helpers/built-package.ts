@@ -16,6 +16,7 @@ import path from 'node:path';
  * test/package.test.ts fails when a test file that loads dist/ is missing here.
  */
 export const BUILT_PACKAGE_TESTS = [
+  'test/debug-log.test.ts',
   'test/demo.test.ts',
   'test/e2e.browser.test.ts',
   'test/emulator.test.ts',
