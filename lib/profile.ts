@@ -124,8 +124,12 @@ function genderOf(sex: unknown): 'male' | 'female' | undefined {
   return undefined;
 }
 
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
+
 // NOTE: WeChat often serves headimgurl over http although https works (docs/wechat-protocol.md#user-info-the-avatar-url); an http
 // avatar on an https page is mixed content. The size suffix (/132, /0) is kept: changing it can 404.
+// A loopback host (the local emulator playing WeChat's avatar host) stays http: it serves no TLS,
+// and browsers treat http://localhost and 127.0.0.1 as secure, so nothing is mixed content there.
 function httpsAvatar(value: unknown): string | undefined {
   const url = nonEmpty(value);
   if (url === undefined) return undefined;
@@ -135,8 +139,9 @@ function httpsAvatar(value: unknown): string | undefined {
   } catch {
     return undefined;
   }
-  if (parsed.protocol === 'http:') parsed.protocol = 'https:';
-  if (parsed.protocol !== 'https:') return undefined;
+  if (parsed.protocol === 'http:' && !LOOPBACK_HOSTS.has(parsed.hostname)) parsed.protocol = 'https:';
+  // What is left as http: is a loopback host.
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined;
   return parsed.toString();
 }
 

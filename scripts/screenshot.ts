@@ -2,6 +2,7 @@
  * Makes docs/images/demo-profile.png: the demo app's profile page after Alice logs in through
  * the WeChat emulator, in headless Chromium. Run `npm run build`, then `node scripts/screenshot.ts`.
  * Env: CHROMIUM_PATH (default /usr/bin/chromium). Install fonts-noto-color-emoji for Alice's 🐼.
+ * Nothing is faked: the avatar comes from the emulator, which plays WeChat's avatar host.
  */
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
@@ -16,10 +17,6 @@ import { createApp } from '../examples/express/app.ts';
 const OUTPUT = fileURLToPath(new URL('../docs/images/demo-profile.png', import.meta.url));
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-// WeChat avatars live on thirdwx.qlogo.cn; the browser gets this one instead of the network.
-const AVATAR_SVG =
-  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" fill="#07c160"/>' +
-  '<circle cx="32" cy="26" r="12" fill="#fff"/><path d="M12 58c2-12 10-18 20-18s18 6 20 18z" fill="#fff"/></svg>';
 
 const emulator = await WeChatEmulator.start();
 const server = createServer().listen(0, '127.0.0.1');
@@ -30,7 +27,6 @@ server.on('request', createApp({ strategy, sessionSecret: 'screenshot' }));
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
 try {
   const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
-  await context.route('https://thirdwx.qlogo.cn/**', (route) => route.fulfill({ contentType: 'image/svg+xml', body: AVATAR_SVG }));
   const page = await context.newPage();
   await page.goto(`${appURL}/`);
   await page.getByRole('link', { name: 'Log in with WeChat' }).click();

@@ -124,7 +124,9 @@ describe('the demo app, logging in through the WeChat emulator', () => {
     expect(profile.text).toContain(`<th scope="row">id</th><td><code>${unionid}</code></td>`);
     expect(profile.text).toContain(`<th scope="row">openid</th><td><code>${emulator.openidFor(DEMO_WEBSITE_APP.appid, 'alice')}</code>`);
     expect(profile.text).toContain('<th scope="row">displayName</th><td>Alice 🐼</td>');
-    expect(profile.text).toMatch(/<img src="https:\/\/thirdwx\.qlogo\.cn\/mmopen\/vi_32\/[^"]+\/132"/);
+    // The avatar comes from the emulator, which plays WeChat's avatar host: it shows offline.
+    const avatar = /<img src="([^"]+)"/.exec(profile.text)?.[1] ?? '';
+    expect(avatar).toMatch(new RegExp(`^${emulator.url.replaceAll('.', '\\.')}/mmopen/vi_32/[^"]+/132$`));
     // What reached WeChat's API, server to server (authorize() itself is not recorded):
     expect(emulator.calls.map((call) => call.endpoint)).toEqual(['access_token', 'userinfo']);
     expect(emulator.calls[0]?.query).toEqual({
@@ -133,6 +135,7 @@ describe('the demo app, logging in through the WeChat emulator', () => {
       code: '[redacted]',
       grant_type: 'authorization_code',
     });
+    expect((await fetch(avatar)).headers.get('content-type')).toBe('image/svg+xml');
   });
 
   it('shows Bob, who has no unionid and no avatar: id is his openid, unionid "—", no image', async () => {

@@ -35,10 +35,6 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 const SCREENSHOT = fileURLToPath(new URL('../.tmp/demo-profile.png', import.meta.url));
-// WeChat avatars live on thirdwx.qlogo.cn; the browser gets this one instead of the network.
-const AVATAR_SVG =
-  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" fill="#07c160"/>' +
-  '<circle cx="32" cy="26" r="12" fill="#fff"/><path d="M12 58c2-12 10-18 20-18s18 6 20 18z" fill="#fff"/></svg>';
 // WeChat's browser on an iPhone, as it introduces itself.
 const WECHAT_IOS = {
   userAgent:
@@ -96,12 +92,11 @@ describe.skipIf(process.env.SKIP_BROWSER_TESTS === '1')('the demo app in Chromiu
 
   beforeEach(() => emulator?.reset());
 
-  /** A fresh browser profile (no cookies) per scenario, with WeChat's avatar host answered locally. */
+  /** A fresh browser profile (no cookies) per scenario. Nothing is faked: the emulator serves the avatars. */
   async function withPage(scenario: (page: Page) => Promise<void>, options: BrowserContextOptions = {}): Promise<void> {
     if (!browser) throw new Error('Chromium did not start');
     const context = await browser.newContext({ viewport: { width: 1000, height: 700 }, ...options });
     try {
-      await context.route('https://thirdwx.qlogo.cn/**', (route) => route.fulfill({ contentType: 'image/svg+xml', body: AVATAR_SVG }));
       await scenario(await context.newPage());
     } finally {
       await context.close();
@@ -136,9 +131,10 @@ describe.skipIf(process.env.SKIP_BROWSER_TESTS === '1')('the demo app in Chromiu
       expect(await cell(page, 'unionid').textContent()).toBe(unionid);
       expect(await cell(page, 'openid').textContent()).toBe(emulator?.openidFor(DEMO_WEBSITE_APP.appid, 'alice'));
       const avatar = page.locator('td img');
-      expect(await avatar.getAttribute('src')).toMatch(/^https:\/\/thirdwx\.qlogo\.cn\/mmopen\/vi_32\/.+\/132$/);
+      expect(await avatar.getAttribute('src')).toMatch(new RegExp(`^${emulator?.url}/mmopen/vi_32/.+/132$`));
+      await avatar.evaluate((img) => (img as unknown as { decode(): Promise<void> }).decode());
       const loaded = await avatar.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0);
-      expect(loaded).toBe(true); // the image really loaded (served by the route above)
+      expect(loaded).toBe(true); // the image really loaded, from the emulator, with no route faked
       expect(await page.locator('pre').textContent()).toContain('"nickname": "Alice 🐼"');
       mkdirSync(fileURLToPath(new URL('../.tmp/', import.meta.url)), { recursive: true });
       await page.screenshot({ path: SCREENSHOT });
@@ -227,7 +223,7 @@ describe.skipIf(process.env.SKIP_BROWSER_TESTS === '1')('the demo app in Chromiu
       await page.waitForURL(`${appURL}/profile`); // the top window, not the iframe
       await expect.poll(() => cell(page, 'id').textContent()).toBe(emulator?.unionidFor('alice'));
       expect(await cell(page, 'openid').textContent()).toBe(emulator?.openidFor(DEMO_WEBSITE_APP.appid, 'alice'));
-      const pages = emulator?.calls.map((call) => call.endpoint).filter((endpoint) => endpoint !== 'not-found');
+      const pages = emulator?.calls.map((call) => call.endpoint).filter((endpoint) => endpoint !== 'not-found' && endpoint !== 'avatar'); // the favicon, and the avatar the page loads
       expect(pages).toEqual(['wxLogin.js', 'qrconnect', 'qrconnect/confirm', 'access_token', 'userinfo']);
     });
   });

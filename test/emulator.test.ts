@@ -756,7 +756,7 @@ describe('sns/oauth2/access_token', () => {
       city: '',
       province: '',
       country: '',
-      headimgurl: expect.stringMatching(/^http:\/\/thirdwx\.qlogo\.cn\/mmopen\/vi_32\/[\w-]+\/132$/) as unknown,
+      headimgurl: expect.stringMatching(new RegExp(`^${emulator.url.replaceAll('.', '\\.')}/mmopen/vi_32/[\\w-]+/132$`)) as unknown,
       privilege: [],
       unionid: emulator.unionidFor('alice'),
     });
@@ -766,7 +766,22 @@ describe('sns/oauth2/access_token', () => {
     const token = await exchange(emulator.issueCode({ appid: WEB.appid, user: 'alice' }));
     const raw = await get(`${emulator.endpoints.userProfileURL}?access_token=${String(token.access_token)}&openid=${String(token.openid)}`);
     expect(raw.contentType).toBe('text/plain');
-    expect(raw.text).toContain('"headimgurl":"http:\\/\\/thirdwx.qlogo.cn\\/mmopen\\/vi_32\\/');
+    expect(raw.text).toContain(`"headimgurl":"${emulator.url.replaceAll('/', '\\/')}\\/mmopen\\/vi_32\\/`);
+  });
+
+  it("serves the avatar its userinfo names, as WeChat's avatar host would: a picture, with no network", async () => {
+    const token = await exchange(emulator.issueCode({ appid: WEB.appid, user: 'alice' }));
+    const profile = await userinfo(token, {});
+    const avatar = await fetch(String(profile.headimgurl));
+    expect(avatar.status).toBe(200);
+    expect(avatar.headers.get('content-type')).toBe('image/svg+xml');
+    expect(await avatar.text()).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  });
+
+  it('keeps an avatar a user was registered with on another host as it is', async () => {
+    emulator.registerUser({ id: 'carol', nickname: 'Carol', headimgurl: 'https://cdn.example/carol.png' });
+    const token = await exchange(emulator.issueCode({ appid: WEB.appid, user: 'carol' }));
+    expect((await userinfo(token, {})).headimgurl).toBe('https://cdn.example/carol.png');
   });
 
   it('answers application/json when configured so', async () => {

@@ -301,3 +301,20 @@ describe('profileFromToken', () => {
     expect(shown).not.toContain(tokenWithUnionid.refresh_token as string);
   });
 });
+
+describe('parseProfile avatars on a loopback host (the local emulator playing the avatar host)', () => {
+  it.each(['http://127.0.0.1:41234/mmopen/vi_32/abc/132', 'http://localhost:3000/mmopen/vi_32/abc/132', 'http://[::1]:8080/mmopen/vi_32/abc/132'])(
+    'keeps %s as http, which is what that host serves',
+    (url) => {
+      expect(parseProfile({ openid: 'o1', headimgurl: url }).photos).toEqual([{ value: url }]);
+    },
+  );
+
+  it('still rewrites an http avatar on any other host to https', () => {
+    expect(parseProfile({ openid: 'o1', headimgurl: 'http://127.0.0.1.example.com/a/132' }).photos).toEqual([{ value: 'https://127.0.0.1.example.com/a/132' }]);
+  });
+
+  it('gives no avatar for a loopback URL that is neither http nor https', () => {
+    expect(parseProfile({ openid: 'o1', headimgurl: 'ftp://127.0.0.1/a/132' })).not.toHaveProperty('photos');
+  });
+});

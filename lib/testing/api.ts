@@ -19,10 +19,13 @@ const USERINFO_LANGS = Object.freeze(['zh_CN', 'zh_TW', 'en']); // docs/wechat-p
 export class SnsApi {
   private readonly store: EmulatorStore;
   private readonly options: ResolvedOptions;
+  /** The emulator's base URL, known once it listens: where it serves WeChat's avatars. */
+  private readonly origin: () => string;
 
-  constructor(store: EmulatorStore, options: ResolvedOptions) {
+  constructor(store: EmulatorStore, options: ResolvedOptions, origin: () => string) {
     this.store = store;
     this.options = options;
+    this.origin = origin;
   }
 
   /** The answer to one call, or the one `fault` puts in its place (a hang never answers, so it is the caller's). */
@@ -195,7 +198,7 @@ export class SnsApi {
     const lang = params.get('lang') ?? '';
     // NOTE: WeChat's answer to a bad lang is undocumented; 40097 "invalid args" is the generic one (docs/wechat-protocol.md#user-info-request-and-lang).
     if (lang !== '' && !USERINFO_LANGS.includes(lang)) return { errcode: 40097 };
-    return { body: profileOf(grant) };
+    return { body: profileOf(grant, this.origin()) };
   }
 
   /** `sns/auth`: the one endpoint that says `{"errcode":0,"errmsg":"ok"}` on success (docs/wechat-protocol.md#token-check). */
@@ -207,7 +210,7 @@ export class SnsApi {
 }
 
 /** Since 2021-10-20: `sex` 0 and empty region fields; `language` is `""` (docs/wechat-protocol.md#user-info-changes-since-2021-10-20). */
-function profileOf(grant: Grant): JsonObject {
+function profileOf(grant: Grant, origin: string): JsonObject {
   return {
     openid: grant.openid,
     nickname: grant.user.nickname,
@@ -216,7 +219,8 @@ function profileOf(grant: Grant): JsonObject {
     city: '',
     province: '',
     country: '',
-    headimgurl: grant.user.headimgurl,
+    // WeChat's avatar host is played by the emulator too, so a login shows its avatar offline.
+    headimgurl: grant.user.headimgurl.replace(/^https?:\/\/thirdwx\.qlogo\.cn(?=\/mmopen\/)/, origin),
     privilege: [],
     ...(grant.unionid === undefined ? {} : { unionid: grant.unionid }),
   };

@@ -44,6 +44,7 @@ import type {
   WeChatScope,
 } from './types.js';
 import { encryptUserData, userInfoData } from './user-data.js';
+import { avatarReply } from './avatar.js';
 import { wxLoginScriptReply } from './wxlogin-script.js';
 
 /**
@@ -80,7 +81,7 @@ export class WeChatEmulator {
   private constructor(options: WeChatEmulatorOptions) {
     this.options = resolveOptions(options);
     this.store = new EmulatorStore(this.options);
-    this.api = new SnsApi(this.store, this.options);
+    this.api = new SnsApi(this.store, this.options, () => this.baseUrl);
     this.pages = new AuthorizePages(this.store, this.options);
     this.server = createServer((req, res) => this.onRequest(req, res));
     if (options.seed ?? true) this.seedDemoData();
@@ -415,6 +416,7 @@ export class WeChatEmulator {
     if (route.kind === 'page' && method === 'GET') return this.respond(res, base, this.pages.pageReply(route.endpoint, url.searchParams));
     if (route.kind === 'form' && method === 'POST') return this.handleForm(route, req, res, base);
     if (route.kind === 'script' && method === 'GET') return this.respond(res, base, wxLoginScriptReply(this.endpoints.authorizationURL));
+    if (route.kind === 'avatar' && method === 'GET') return this.respond(res, base, avatarReply(url.pathname));
     const reply = route.kind === 'not-found' ? gatewayReply(404) : plainReply(405, 'Method Not Allowed');
     return this.respond(res, base, reply);
   }

@@ -1,6 +1,6 @@
 /**
- * Which path is which WeChat endpoint, both ways: the emulator serves WeChat's three hosts
- * path-based from one server, on the paths WeChat uses.
+ * Which path is which WeChat endpoint, both ways: the emulator serves WeChat's hosts (the pages,
+ * the API, wxLogin.js and the avatar host) path-based from one server, on the paths WeChat uses.
  *
  * @internal Not part of the public `passport-wechat-oauth2/testing` API.
  */
@@ -14,6 +14,7 @@ export type Route =
   | { readonly kind: 'page'; readonly endpoint: EmulatorPageEndpoint }
   | { readonly kind: 'form'; readonly endpoint: EmulatorPageEndpoint; readonly decision: 'confirm' | 'decline' }
   | { readonly kind: 'script' }
+  | { readonly kind: 'avatar' }
   | { readonly kind: 'not-found' };
 
 /** The emulator's URLs under WeChat's names, for a server at `baseUrl`. */
@@ -57,12 +58,14 @@ export function routeOf(pathname: string): Route {
     case WXLOGIN_SCRIPT_PATH:
       return { kind: 'script' };
     default:
-      return { kind: 'not-found' };
+      // thirdwx.qlogo.cn's avatar paths (docs/wechat-protocol.md#user-info-the-avatar-url), served path-based too.
+      return pathname.startsWith('/mmopen/') ? { kind: 'avatar' } : { kind: 'not-found' };
   }
 }
 
 export function endpointOf(route: Route): EmulatorEndpoint {
   if (route.kind === 'not-found') return 'not-found';
   if (route.kind === 'script') return 'wxLogin.js';
+  if (route.kind === 'avatar') return 'avatar';
   return route.kind === 'form' ? `${route.endpoint}/${route.decision}` : route.endpoint;
 }

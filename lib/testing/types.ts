@@ -39,6 +39,7 @@ export type EmulatorEndpoint =
   | `${EmulatorPageEndpoint}/confirm`
   | `${EmulatorPageEndpoint}/decline`
   | 'wxLogin.js'
+  | 'avatar'
   | 'not-found';
 
 /** Which API endpoint a queued fault applies to; `'any'` means the next API call, whichever it is. */
@@ -187,7 +188,12 @@ export interface EmulatorUserRegistration {
   readonly nickname?: string;
   /** `true`: a unionid derived per `unionGroup`; a string: that exact unionid in every group; `false`: none. @defaultValue true */
   readonly unionid?: boolean | string;
-  /** `''` = the user has no avatar (docs/wechat-protocol.md#user-info-the-avatar-url). @defaultValue a derived `http://thirdwx.qlogo.cn/mmopen/vi_32/<id>/132` */
+  /**
+   * `''` = the user has no avatar (docs/wechat-protocol.md#user-info-the-avatar-url). An avatar on
+   * WeChat's avatar host (`http://thirdwx.qlogo.cn/mmopen/…`) is answered in `sns/userinfo` on the
+   * emulator's own host (`<emulator.url>/mmopen/…`), which serves a picture for it: avatars work
+   * offline. @defaultValue a derived `http://thirdwx.qlogo.cn/mmopen/vi_32/<id>/132`
+   */
   readonly headimgurl?: string;
   /** A snapshot-page virtual account: on Official Accounts with snsapi_userinfo (docs/wechat-protocol.md#official-account-snapshot-page-users). @defaultValue false */
   readonly snapshot?: boolean;
