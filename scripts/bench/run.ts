@@ -203,6 +203,21 @@ function pairedRatio(runs: readonly Run[], peer: Implementation, pick: (run: Run
   return median(ratios);
 }
 
+/** A Mermaid bar chart (GitHub renders it) of one median per implementation. */
+function chart(title: string, axis: string, value: (name: Implementation) => number): string {
+  const values = IMPLEMENTATIONS.map(value);
+  const top = Math.max(...values.filter(Number.isFinite), 0);
+  return [
+    '```mermaid',
+    'xychart-beta',
+    `  title "${title}"`,
+    `  x-axis [${IMPLEMENTATIONS.map((name) => `"${LABEL[name]}"`).join(', ')}]`,
+    `  y-axis "${axis}" 0 --> ${Number((top * 1.15).toPrecision(2))}`,
+    `  bar [${values.map((v) => Number(v.toPrecision(4))).join(', ')}]`,
+    '```',
+  ].join('\n');
+}
+
 function report(runs: readonly Run[], footprints: Map<string, Footprint>): string {
   const rows = IMPLEMENTATIONS.map((name) => [
     LABEL[name],
@@ -269,6 +284,14 @@ function report(runs: readonly Run[], footprints: Map<string, Footprint>): strin
   );
   return [
     `### Logins (medians of ${ROUNDS} rounds)`,
+    '',
+    chart(`Logins per second at concurrency ${CONCURRENCY} (median of ${ROUNDS} rounds; higher is better)`, 'logins/s', (name) =>
+      medianOf(runs, name, (run) => run.concurrent.rate),
+    ),
+    '',
+    chart(`App CPU time per login at concurrency ${CONCURRENCY}, ms (median of ${ROUNDS} rounds; lower is better)`, 'CPU ms per login', (name) =>
+      medianOf(runs, name, (run) => run.concurrent.cpuMsPerLogin),
+    ),
     '',
     performanceTable,
     '',
