@@ -65,7 +65,7 @@ export function parseProfile(json: unknown, identity?: WeChatIdentity, raw?: str
   const info = withoutProtoKeys(json as Record<string, unknown>);
   const known = nonEmpty(identity?.openid);
   const openid = nonEmpty(info.openid) ?? known;
-  if (openid === undefined || openid === '') {
+  if (openid === undefined) {
     throw new WeChatResponseError('WeChat userinfo has no openid.', { code: 'WECHAT_MALFORMED_RESPONSE' });
   }
   // NOTE: a userinfo answer for another user than the token's would log in the wrong person.

@@ -94,10 +94,11 @@ export function decryptUserData<T extends object = Record<string, unknown>>(
   const key = decodeBase64(sessionKey, 'the session key', BLOCK);
   const ivBytes = decodeBase64(iv, 'iv', BLOCK);
   const ciphertext = decodeBase64(encryptedData, 'encryptedData');
-  if (ciphertext.length === 0 || ciphertext.length % BLOCK !== 0) {
+  // Never 0 bytes: decodeBase64 refuses '', and any other base64 it accepts holds at least one byte.
+  if (ciphertext.length % BLOCK !== 0) {
     throw malformed('encryptedData is not whole AES blocks (a multiple of 16 bytes).');
   }
-  const json = parseObject(decipher(key, ivBytes, ciphertext));
+  const json = decryptObject(key, ivBytes, ciphertext);
   const watermark = json.watermark as Partial<WeChatWatermark> | undefined;
   if (typeof watermark !== 'object' || watermark === null || watermark.appid !== appid) {
     throw new WeChatUserDataError(
@@ -175,27 +176,18 @@ function decodeBase64(value: unknown, what: string, bytes?: number): Buffer {
   return decoded;
 }
 
-function decipher(key: Buffer, iv: Buffer, ciphertext: Buffer): string {
+// One exit for every failure (bad padding, not UTF-8, not JSON, not an object): no cause, and not
+// the parser's error, whose message quotes the decrypted text. Which step failed must not show.
+function decryptObject(key: Buffer, iv: Buffer, ciphertext: Buffer): Record<string, unknown> {
   try {
     const aes = createDecipheriv('aes-128-cbc', key, iv); // PKCS#7 padding is checked by final()
     const plain = Buffer.concat([aes.update(ciphertext), aes.final()]);
-    return new TextDecoder('utf-8', { fatal: true }).decode(plain);
+    const json: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plain));
+    if (typeof json === 'object' && json !== null && !Array.isArray(json)) return json as Record<string, unknown>;
   } catch {
-    // No cause: which step failed is exactly what must not show (see decryptUserData).
-    throw undecryptable();
+    // Answered below, the same way as JSON that is not an object.
   }
-}
-
-function parseObject(text: string): Record<string, unknown> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // Not the parser's error: its message quotes the decrypted text.
-    throw undecryptable();
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw undecryptable();
-  return json as Record<string, unknown>;
+  throw undecryptable();
 }
 
 function undecryptable(): WeChatUserDataError {

@@ -159,7 +159,8 @@ function errcodeOf(json: Record<string, unknown>, endpoint: WeChatEndpoint): num
 
 function numberOf(value: unknown): number {
   if (typeof value === 'number') return value;
-  if (typeof value === 'string' && ERRCODE_TEXT.test(value.trim())) return Number(value.trim());
+  // Number() ignores the same surrounding white space as trim().
+  if (typeof value === 'string' && ERRCODE_TEXT.test(value.trim())) return Number(value);
   return NaN;
 }
 
