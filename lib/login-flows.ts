@@ -33,6 +33,7 @@ export function buildLoginFlows(
   const binding = settings.apps.length > 1 ? flowBindingKey(appSecrets) : undefined;
   return settings.apps.map((app, index) => {
     // The AppSecret lives only inside the client's private field, out of util.inspect's reach.
+    // Stryker disable next-line StringLiteral: resolveSettings gives one AppSecret per app, so the fallback is never used.
     const client = new WeChatClient({ ...settings, appId: app.appId, appSecret: appSecrets[index] ?? '' });
     const oauth2 = adapterFor(client, app.authorizationURL, settings.endpoints.tokenURL);
     const stateStore = prefixedStore(stateStoreOf(index, app.flow), binding && { prefix: prefixOf(app.flow), key: binding });
@@ -67,6 +68,7 @@ export function flowForCallback(flows: readonly LoginFlow[], state: string | und
 // WeCom ("wxwork") says it too but cannot use an Official Account login (docs/wechat-protocol.md#inside-wechat-the-micromessenger-user-agent).
 /** Whether a User-Agent is WeChat's own browser. Pure. */
 export function isInsideWeChat(userAgent: string | string[] | undefined): boolean {
-  const ua = Array.isArray(userAgent) ? userAgent.join(' ') : (userAgent ?? '');
+  if (userAgent === undefined) return false;
+  const ua = Array.isArray(userAgent) ? userAgent.join(' ') : userAgent;
   return /MicroMessenger/i.test(ua) && !/wxwork/i.test(ua);
 }

@@ -164,7 +164,7 @@ function appOf(o: Record<string, unknown>, what: string, prefix = ''): { app: Lo
 }
 
 /** A required credential under its passport-oauth2 name or its passport-wechat alias. */
-export function credential(o: Record<string, unknown>, name: string, alias: string, what: string, prefix = '', owner = 'WeChatStrategy'): string {
+export function credential(o: Record<string, unknown>, name: string, alias: string, what: string, prefix: string, owner = 'WeChatStrategy'): string {
   const value = o[name] ?? o[alias];
   if (o[name] !== undefined && o[alias] !== undefined) {
     throw new WeChatOptionsError(`Pass either ${prefix}${name} or ${prefix}${alias}, not both.`);
@@ -178,7 +178,7 @@ export function credential(o: Record<string, unknown>, name: string, alias: stri
   return value;
 }
 
-function scopeOf(value: unknown, prefix = ''): string {
+function scopeOf(value: unknown, prefix: string): string {
   if (value === undefined) return 'snsapi_login';
   const list = Array.isArray(value) ? value : [value];
   if (list.length === 0 || !list.every((s) => typeof s === 'string' && /^[a-z_]+$/.test(s))) {
