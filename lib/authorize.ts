@@ -80,7 +80,8 @@ export function toWeChatAuthorizeURL(location: string, flow: LoginFlowSettings, 
   const own = new Set(['appid', 'client_id', 'redirect_uri', 'response_type', 'scope', 'state', ...new URL(flow.authorizationURL).searchParams.keys()]);
   const extra: Array<[string, string]> = [...generic.searchParams].filter(([key]) => !own.has(key));
   if (flow.flow === 'website' && qrLang) extra.push(['lang', qrLang]);
-  if (flow.flow === 'official-account' && flow.forcePopup) extra.push(['forcePopup', 'true']);
+  // Only an Official Account login can have forcePopup: resolveSettings refuses it on a website app.
+  if (flow.forcePopup) extra.push(['forcePopup', 'true']);
   return buildAuthorizeURL(flow.authorizationURL, {
     appid: flow.appId,
     redirectURI,

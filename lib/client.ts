@@ -196,6 +196,7 @@ export class WeChatClient {
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {
+        // Stryker disable next-line StringLiteral: undici's request() sends GET for an empty method (`opts.method || 'GET'`).
         method: 'GET',
         dispatcher: this.#dispatcher,
         signal,

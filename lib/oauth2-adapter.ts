@@ -31,7 +31,7 @@ export class WeChatOAuth2Adapter {
 
 /** An adapter whose token requests go to `client`. */
 export function adapterFor(client: WeChatClient, authorizeUrl: string, tokenUrl: string): WeChatOAuth2Adapter {
-  const adapter = new WeChatOAuth2Adapter(client.appId, '', '', authorizeUrl, tokenUrl);
+  const adapter = new WeChatOAuth2Adapter(client.appId, undefined, undefined, authorizeUrl, tokenUrl);
   adapter.getOAuthAccessToken = grantFor(client);
   return adapter;
 }

@@ -83,8 +83,9 @@ function read(object: object, key: string): unknown {
   try {
     return Reflect.get(object, key);
   } catch {
-    return undefined;
+    // A getter that throws: the field counts as absent.
   }
+  return undefined;
 }
 
 function capped(text: string, limit: number): string {
