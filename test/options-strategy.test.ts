@@ -55,7 +55,7 @@ describe('a strategy with a website application and an Official Account', () => 
     expect(outcome).toEqual({
       action: 'fail',
       status: 403,
-      challenge: { code: 'WECHAT_STATE_MISMATCH', message: 'Invalid authorization request state.' },
+      challenge: { code: 'WECHAT_STATE_MISMATCH', message: 'This login link does not match the login started in this browser. Please start the login again.' },
     });
   });
 
