@@ -90,6 +90,12 @@ describe('the callback URL WeChat sends the user back to', () => {
     expect(redirectURI(outcome)).toBe('https://shop.example.cn/auth/wechat/callback');
   });
 
+  it('reads only the Host header and the socket of a request that is not Fastify\'s, whatever protocol and host fields it carries', async () => {
+    // Fastify's own fields are trusted only on a Fastify request (it has `raw`); another framework's may echo X-Forwarded-*.
+    const outcome = await drive(strategy(), start({ protocol: 'https', host: 'evil.example' }));
+    expect(redirectURI(outcome)).toBe('http://shop.example.cn/auth/wechat/callback');
+  });
+
   it('ends in a WeChatOptionsError naming callbackURL when a relative one meets a request without a Host header', async () => {
     const outcome = await drive(strategy(), start({ headers: {} }));
     expect(outcome.action).toBe('error');
@@ -109,6 +115,18 @@ describe('what a body or a stray ?error= may do to a login', () => {
   it('starts a login, and never exchanges the code, when only a body carries a code (state off)', async () => {
     const outcome = await drive(strategy(), start({ method: 'POST', body: { code: aliceCode() } }));
     expect(redirectURI(outcome)).toBe('http://shop.example.cn/auth/wechat/callback');
+    expect(tokenCalls()).toEqual([]);
+  });
+
+  it('refuses a callback whose state comes only in a body, even the state the session holds', async () => {
+    const withState = new WeChatStrategy(
+      { ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid), callbackURL: '/auth/wechat/callback' } as WeChatStrategyOptions,
+      returnProfile as never,
+    );
+    const state = 'abcDEF123456abcDEF123456';
+    const session = { [`oauth2:${new URL(emulator.url).hostname}`]: { state } };
+    const req = start({ method: 'POST', url: '/auth/wechat/callback', query: { code: aliceCode() }, body: { state }, session });
+    expect((await drive(withState, req)).action).toBe('fail');
     expect(tokenCalls()).toEqual([]);
   });
 
