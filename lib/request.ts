@@ -79,6 +79,7 @@ export function resolveCallbackURL(req: Request, callbackURL: string | undefined
   if (!host) {
     throw new WeChatOptionsError('A relative callbackURL needs a Host header to resolve; configure an absolute callbackURL.');
   }
+  // Stryker disable next-line StringLiteral: '' and '/' give one base, an http(s) URL's empty path being '/'.
   return new URL(callbackURL, `${proto}://${host}${req.url ?? '/'}`).toString();
 }
 
