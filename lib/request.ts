@@ -55,13 +55,18 @@ export function passportView(req: Request): Request {
   const bodyHasCallback = typeof body === 'object' && body !== null && ('code' in body || 'state' in body);
   const queryHasError = typeof query === 'object' && query !== null && OAUTH_ERROR_PARAMS.some((name) => Object.hasOwn(query, name));
   if (!bodyHasCallback && !queryHasError) return req;
-  const hidden: PropertyDescriptorMap = {};
-  if (bodyHasCallback) hidden.body = { value: undefined, enumerable: true };
+  const hidden = new Map<PropertyKey, unknown>();
+  if (bodyHasCallback) hidden.set('body', undefined);
   if (queryHasError) {
     const kept = Object.entries(query as Record<string, unknown>).filter(([name]) => !OAUTH_ERROR_PARAMS.includes(name));
-    hidden.query = { value: Object.fromEntries(kept), enumerable: true };
+    hidden.set('query', Object.fromEntries(kept));
   }
-  return Object.create(req, hidden) as Request;
+  // A proxy, not a copy: what a passReqToCallback verify sets on the request lands on the real one,
+  // where the next handler reads it.
+  return new Proxy(req, {
+    get: (target, key) => (hidden.has(key) ? hidden.get(key) : Reflect.get(target, key)),
+    set: (target, key, value) => (hidden.has(key) ? (hidden.set(key, value), true) : Reflect.set(target, key, value)),
+  });
 }
 
 const OAUTH_ERROR_PARAMS: readonly string[] = ['error', 'error_description', 'error_uri'];

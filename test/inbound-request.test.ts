@@ -159,6 +159,20 @@ describe('what a body or a stray ?error= may do to a login', () => {
     expect(seen).toEqual([{ remember: 'on' }]);
   });
 
+  it.each([
+    ['a code in the body', { body: { code: 'posted' } }, {}],
+    ['a state in the body', { body: { state: 'posted' } }, {}],
+    ['?error= in the query', {}, { error: 'access_denied' }],
+  ])('lets a passReqToCallback verify set a property on the request the next handler reads, also with %s', async (_name, extra, query) => {
+    const verify: Verify = (req, _a, _r, profile, done) => {
+      (req as Record<string, unknown>).wechatLogin = 'fresh';
+      (done as (err: null, user: unknown) => void)(null, profile);
+    };
+    const req = start({ method: 'POST', url: '/auth/wechat/callback', query: { code: aliceCode(), ...query }, ...extra });
+    expect((await drive(strategy({ passReqToCallback: true }, verify), req)).action).toBe('success');
+    expect(req.wechatLogin).toBe('fresh');
+  });
+
   it('lets a passReqToCallback verify set a property on the request that the next handler reads', async () => {
     const verify: Verify = (req, _a, _r, profile, done) => {
       (req as Record<string, unknown>).wechatLogin = 'fresh';
