@@ -79,7 +79,7 @@ export class MemoryCallbackStore implements WeChatCallbackStore {
   #put(key: string, value: string, ttlSeconds: number): void {
     this.#entries.delete(key);
     this.#entries.set(key, { value, expires: this.#now() + ttlSeconds * 1000 });
-    this.#sweep();
+    this.#sweep(); // frees expired entries now, not only when the size bound drops them
     while (this.#entries.size > this.#maxEntries) {
       const oldest = this.#entries.keys().next();
       if (oldest.done) break;
@@ -127,14 +127,11 @@ export function sessionTag(req: { sessionID?: unknown; session?: unknown }): str
 export function parseRecord(value: string | null | undefined): CallbackRecord | undefined {
   if (typeof value !== 'string') return undefined;
   try {
-    const record = JSON.parse(value) as CallbackRecord;
+    const record = JSON.parse(value) as Partial<CallbackRecord> | null;
+    // Only an object can hold a string status: null, numbers, strings and arrays fail the first test.
     const readable =
-      typeof record === 'object' &&
-      record !== null &&
-      typeof record.status === 'string' &&
-      Array.isArray(record.sessions) &&
-      record.sessions.every((session) => typeof session === 'string');
-    return readable ? record : undefined;
+      typeof record?.status === 'string' && Array.isArray(record.sessions) && record.sessions.every((session) => typeof session === 'string');
+    return readable ? (record as CallbackRecord) : undefined;
   } catch {
     return undefined;
   }
