@@ -83,7 +83,7 @@ describe('a replayed callback whose state verifies in any browser', () => {
 
     const replayed = await request(app).get(path);
     expect(replayed.status).toBe(403);
-    expect(replayed.body).toEqual({ failed: { message: 'Invalid authorization request state.' } });
+    expect(replayed.body).toEqual({ failed: { code: 'WECHAT_STATE_MISMATCH', message: 'This login link does not match the login started in this browser. Please start the login again.' } });
     expect(tokenCalls()).toBe(1);
   });
 });
