@@ -23,6 +23,7 @@ import type {
   WeChatVerifyFunctionWithRequest,
   WeChatVerifyFunctionWithRequestAndParams,
 } from './options.js';
+import { PendingLoginStateStore } from './state-store.js';
 import { resolveSettings, type LoginFlowSettings, type WeChatSettings } from './settings.js';
 import type { WeChatIdentity, WeChatProfile } from './profile.js';
 import { loadProfile } from './profile-loader.js';
@@ -110,6 +111,10 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
     );
     this.name = 'wechat';
     this._settings = settings;
+    // The session keeps the last few logins a browser started, not one (docs/state.md); a custom
+    // store is the app's own, and state: false keeps passport-oauth2's store that checks nothing.
+    const sessionState = typeof options.store === 'object' ? false : Boolean(options.store) || Boolean(options.state ?? true);
+    if (sessionState) this._stateStore = new PendingLoginStateStore({ key: this._key }) as unknown as OAuth2Strategy.StateStore;
     // Each flow keeps its state under a session key of its own; a custom store serves both.
     this._flows = buildLoginFlows(settings, appSecrets, (index, flow) =>
       index === 0 || typeof options.store === 'object' ? this._stateStore : this.storeWithKey(`${this._key}:${flow}`),
@@ -219,7 +224,7 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
     });
   }
 
-  /** @internal Another instance of passport-oauth2's own store class, under another session key. */
+  /** @internal Another instance of the strategy's own store class, under another session key. */
   private storeWithKey(key: string): OAuth2Strategy.StateStore {
     const StoreClass = this._stateStore.constructor as new (options: { key: string }) => OAuth2Strategy.StateStore;
     return new StoreClass({ key });

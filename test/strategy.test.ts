@@ -66,7 +66,7 @@ describe('starting a login', () => {
     const strategy = new WeChatStrategy(options(), (_a, _r, profile, done) => done(null, profile));
     const outcome = await authenticate(strategy, { session });
     expect(outcome.action).toBe('redirect');
-    const state = (session['oauth2:open.weixin.qq.com'] as { state: string }).state;
+    const state = (session['oauth2:open.weixin.qq.com'] as { pending: { handle: string }[] }).pending[0]?.handle;
     expect(state).toMatch(/^[A-Za-z0-9]{24}$/);
     expect(outcome).toMatchObject({
       url:
