@@ -25,6 +25,7 @@ export const BUILT_PACKAGE_TESTS = [
   'test/package.test.ts',
   'test/proxy-trust.test.ts',
   'test/scale-out.test.ts',
+  'test/state-tabs-hosts.test.ts',
 ];
 
 /** Where scripts/build.mjs writes its stamp (outside dist/, which is published). */
