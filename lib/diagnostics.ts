@@ -62,14 +62,21 @@ export async function observeCall<T>(appid: string, endpoint: WeChatEndpoint, ru
   }
 }
 
-function end(event: WeChatCallEvent, started: number, error: unknown): void {
-  event.durationMs = Math.round((performance.now() - started) * 10) / 10;
-  event.ok = error === undefined;
+function end(started: WeChatCallEvent, startedAt: number, error: unknown): void {
+  const outcome: Partial<WeChatCallEvent> = { durationMs: Math.round((performance.now() - startedAt) * 10) / 10, ok: error === undefined };
   if (error instanceof WeChatError) {
-    event.error = error.code;
-    if (error.errcode !== undefined) event.errcode = error.errcode;
-    if (error.rid !== undefined) event.rid = error.rid;
-    if (error.status !== undefined) event.status = error.status;
+    outcome.error = error.code;
+    if (error.errcode !== undefined) outcome.errcode = error.errcode;
+    if (error.rid !== undefined) outcome.rid = error.rid;
+    if (error.status !== undefined) outcome.status = error.status;
+  }
+  // The start's object, completed; a subscriber that froze or sealed it gets a copy instead, and
+  // can never change how the call ends.
+  let event: WeChatCallEvent;
+  try {
+    event = Object.assign(started, outcome);
+  } catch {
+    event = { ...started, ...outcome };
   }
   callEnd.publish(event);
   debug(
@@ -84,8 +91,9 @@ function end(event: WeChatCallEvent, started: number, error: unknown): void {
 }
 
 /** One debug line for a login that ended in Passport's fail(): its stable code and status. */
-export function debugFailure(appid: string, info: object, status: number | undefined): void {
+export function debugFailure(appid: string, info: unknown, status: number | undefined): void {
   if (!debug.enabled) return;
-  const code = (info as { code?: unknown }).code;
+  // A verify that refuses with done(null, false) gives no info at all.
+  const code = typeof info === 'object' && info !== null ? (info as { code?: unknown }).code : undefined;
   debug('login %s failed %s (HTTP %s)', appid, typeof code === 'string' ? code : "(the app's verify)", status ?? 401);
 }

@@ -89,9 +89,11 @@ const PASSPORT_STATE_MISSING = 'Unable to verify authorization request state.';
  * store) fail with a bare `{ message }` written for developers; the person at the browser gets a
  * stable code and a sentence saying what to do. A challenge that already has a `code` is kept.
  */
-export function stateFailure(challenge: object, status: number | undefined): { challenge: object; status: number | undefined } {
-  if (typeof (challenge as { code?: unknown }).code === 'string') return { challenge, status };
-  const failure = (challenge as { message?: unknown }).message === PASSPORT_STATE_MISSING ? STATE_MISSING : STATE_MISMATCH;
+export function stateFailure(challenge: unknown, status: number | undefined): { challenge: object; status: number | undefined } {
+  // A custom store may refuse with no info at all (`cb(null, false)`): that is a mismatch too.
+  const given = typeof challenge === 'object' && challenge !== null ? (challenge as { code?: unknown; message?: unknown }) : {};
+  if (typeof given.code === 'string') return { challenge: given, status };
+  const failure = given.message === PASSPORT_STATE_MISSING ? STATE_MISSING : STATE_MISMATCH;
   return { challenge: { ...failure.info }, status: failure.status };
 }
 
