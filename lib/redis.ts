@@ -48,15 +48,36 @@ export function redisCallbackStore(client: RedisClientLike, options: RedisCallba
   if (typeof prefix !== 'string') throw new WeChatOptionsError('redisCallbackStore: options.prefix must be a string.');
   const command = commandSender(client);
   return {
-    claim: async (key, value, ttlSeconds) => (await command(['SET', prefix + key, value, 'EX', seconds(ttlSeconds), 'NX'])) !== null,
+    claim: async (key, value, ttlSeconds) => {
+      const reply = await command(['SET', prefix + key, value, 'EX', seconds(ttlSeconds), 'NX']);
+      if (reply === null) return false;
+      return isOK(reply, 'SET NX');
+    },
     set: async (key, value, ttlSeconds) => {
-      await command(['SET', prefix + key, value, 'EX', seconds(ttlSeconds)]);
+      isOK(await command(['SET', prefix + key, value, 'EX', seconds(ttlSeconds)]), 'SET');
     },
     get: async (key) => {
-      const value = await command(['GET', prefix + key]);
-      return value === null || value === undefined ? null : String(value);
+      const reply = await command(['GET', prefix + key]);
+      if (reply === null) return null;
+      if (typeof reply === 'string') return reply;
+      if (Buffer.isBuffer(reply)) return reply.toString('utf8');
+      throw unexpectedReply('GET');
     },
   };
+}
+
+/**
+ * Only Redis's own answer counts. A client that answers something else (node-redis v4 in
+ * `legacyMode` resolves `undefined`) would make every claim win: the strategy then treats the store
+ * as unreachable instead of double-exchanging a code.
+ */
+function isOK(reply: unknown, command: string): true {
+  if (reply === 'OK' || (Buffer.isBuffer(reply) && reply.toString() === 'OK')) return true;
+  throw unexpectedReply(command);
+}
+
+function unexpectedReply(command: string): Error {
+  return new Error(`redisCallbackStore: the Redis client did not answer ${command} as Redis does; pass a node-redis v4/v5 client (not in legacyMode) or an ioredis client.`);
 }
 
 /** One function that sends a raw command, whichever client this is. */
@@ -67,6 +88,10 @@ function commandSender(client: RedisClientLike): (args: string[]) => Promise<unk
     const call = candidate.call.bind(client);
     return ([name, ...args]) => call(name as string, ...args);
   }
+  // node-redis v4 in legacyMode (as connect-redis 6 wants it) keeps its promise API under `.v4`.
+  // (Its `v4` getter throws on a client that is not in legacyMode: ask the option first.)
+  const legacy = candidate as { options?: { legacyMode?: unknown }; v4?: Partial<NodeRedisClientLike> } | null | undefined;
+  if (legacy?.options?.legacyMode === true && typeof legacy.v4?.sendCommand === 'function') return legacy.v4.sendCommand.bind(legacy.v4);
   if (typeof candidate?.sendCommand === 'function') return candidate.sendCommand.bind(client);
   throw new WeChatOptionsError('redisCallbackStore needs a node-redis v4/v5 client (createClient) or an ioredis client.');
 }

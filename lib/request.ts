@@ -61,12 +61,14 @@ export function passportView(req: Request): Request {
     const kept = Object.entries(query as Record<string, unknown>).filter(([name]) => !OAUTH_ERROR_PARAMS.includes(name));
     hidden.set('query', Object.fromEntries(kept));
   }
-  // A proxy, not a copy: what a passReqToCallback verify sets on the request lands on the real one,
-  // where the next handler reads it.
-  return new Proxy(req, {
-    get: (target, key) => (hidden.has(key) ? hidden.get(key) : Reflect.get(target, key)),
-    set: (target, key, value) => (hidden.has(key) ? (hidden.set(key, value), true) : Reflect.set(target, key, value)),
-  });
+  // Reads go through a view that inherits from the request (its own properties are only the hidden
+  // ones, so a read-only `query` the app pinned on the request breaks no proxy invariant); writes
+  // go to the real request, where the next handler reads what a passReqToCallback verify set.
+  const descriptors: PropertyDescriptorMap = {};
+  for (const [key, value] of hidden) descriptors[key as string] = { value, writable: true, enumerable: true, configurable: true };
+  const view = Object.create(req, descriptors) as Request;
+  const targetOf = (key: PropertyKey): object => (hidden.has(key) ? view : req);
+  return new Proxy(view, { set: (_view, key, value) => Reflect.set(targetOf(key), key, value) });
 }
 
 const OAUTH_ERROR_PARAMS: readonly string[] = ['error', 'error_description', 'error_uri'];

@@ -50,7 +50,7 @@ export class PendingLoginStateStore {
     const login: PendingLogin = { handle: randomBytes(12).toString('hex'), expiresAt: now + PENDING_LOGIN_TTL_MS };
     if (state !== undefined && state !== null && state !== false) login.state = state;
     const kept = this.#live(session, now).slice(-(MAX_PENDING_LOGINS - 1));
-    session[this.#key] = { ...session[this.#key], pending: [...kept, login] };
+    this.#keep(session, [...kept, login]);
     callback(null, login.handle);
   }
 
@@ -81,12 +81,13 @@ export class PendingLoginStateStore {
   /**
    * The session's pending logins that have not expired, oldest first. A login that passport-oauth2's
    * own stores started (`state`: a handle, or `{ handle, state }`), e.g. before an upgrade, counts
-   * as the oldest and does not expire.
+   * as the oldest; it moves into `pending` (with its own 10 minutes) the first time the session is
+   * written, so it is used once like any other.
    */
   #live(session: Session, now: number): PendingLogin[] {
     const slot = session[this.#key];
     const pending = Array.isArray(slot?.pending) ? (slot.pending as unknown[]) : [];
-    const legacy = legacyLogin(slot?.state);
+    const legacy = legacyLogin(slot?.state, now + PENDING_LOGIN_TTL_MS);
     return [...(legacy ? [legacy] : []), ...pending].filter((login): login is PendingLogin => {
       const candidate = login as Partial<PendingLogin> | null;
       return typeof candidate?.handle === 'string' && typeof candidate.expiresAt === 'number' && candidate.expiresAt > now;
@@ -103,11 +104,11 @@ export class PendingLoginStateStore {
 }
 
 /** A login passport-oauth2's NonceStore (a handle) or StateStore (`{ handle, state }`) kept. */
-function legacyLogin(value: unknown): PendingLogin | undefined {
-  if (typeof value === 'string') return { handle: value, expiresAt: Number.POSITIVE_INFINITY };
+function legacyLogin(value: unknown, expiresAt: number): PendingLogin | undefined {
+  if (typeof value === 'string') return { handle: value, expiresAt };
   const stored = value as { handle?: unknown; state?: unknown } | null | undefined;
   if (typeof stored?.handle !== 'string') return undefined;
-  return { handle: stored.handle, expiresAt: Number.POSITIVE_INFINITY, ...(stored.state === undefined ? {} : { state: stored.state }) };
+  return { handle: stored.handle, expiresAt, ...(stored.state === undefined ? {} : { state: stored.state }) };
 }
 
 function sessionOf(req: Request): Session | undefined {

@@ -81,7 +81,8 @@ export class WeChatEmulator {
   private constructor(options: WeChatEmulatorOptions) {
     this.options = resolveOptions(options);
     this.store = new EmulatorStore(this.options);
-    this.api = new SnsApi(this.store, this.options, () => this.baseUrl);
+    // A browser cannot load from the wildcard address: avatars are answered on loopback then.
+    this.api = new SnsApi(this.store, this.options, () => this.baseUrl.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:'));
     this.pages = new AuthorizePages(this.store, this.options);
     this.server = createServer((req, res) => this.onRequest(req, res));
     if (options.seed ?? true) this.seedDemoData();
