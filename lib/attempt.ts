@@ -9,6 +9,7 @@ import type { Request } from 'express';
 import OAuth2Strategy from 'passport-oauth2';
 import { toWeChatAuthorizeURL, type WeChatQRLang } from './authorize.js';
 import type { WeChatTokenResponse } from './client.js';
+import { withTextState } from './app-state.js';
 import { debug, debugFailure } from './diagnostics.js';
 import type { CallbackOutcome, DuplicateCallbackGuard, GuardedCallback } from './duplicate-guard.js';
 import { WeChatError, WeChatOptionsError } from './errors.js';
@@ -104,8 +105,9 @@ export function beginAttempt<S extends PassportActions>(passport: S, context: At
   Object.assign(attempt, {
     _oauth2: oauth2,
     _stateStore: flow.stateStore,
-    success: (user: Express.User, info?: object) => {
+    success: (user: Express.User, givenInfo?: object) => {
       debug('login %s succeeded', appid);
+      const info = withTextState(givenInfo);
       finish({ status: 'success', user, info }, () => passport.success(user, info));
     },
     fail: failState,

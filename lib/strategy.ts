@@ -11,6 +11,7 @@ import { DuplicateCallbackGuard } from './duplicate-guard.js';
 import { MemoryCallbackStore } from './duplicates.js';
 import { WeChatOptionsError } from './errors.js';
 import { debugFailure } from './diagnostics.js';
+import { wrapTextState } from './app-state.js';
 import { DECLINED, MALFORMED_CALLBACK_CODE, STATE_MISMATCH, type Failure } from './failures.js';
 import { catchingRejection } from './promise-callbacks.js';
 import { buildLoginFlows, flowForCallback, flowForLogin, flowNamed, type LoginFlow } from './login-flows.js';
@@ -36,7 +37,12 @@ export { isInsideWeChat } from './login-flows.js';
 export interface WeChatAuthenticateOptions extends WeChatFlowOptions {
   callbackURL?: string;
   scope?: string | string[];
-  /** App state to carry through the login, kept in the session by the state store (needs `store: true`). */
+  /**
+   * App state to carry through the login: kept with the login's state nonce and given back as
+   * `info.state` on success, a string as a string (an object works too, cast: `@types/passport`
+   * types this option as a string). With `state: false` a string is sent to WeChat as the state
+   * itself (passport-oauth2's behaviour), for apps that check it on their own.
+   */
   state?: string;
   [option: string]: unknown;
 }
@@ -69,6 +75,8 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
   declare _stateStore: OAuth2Strategy.StateStore;
   /** @internal passport-oauth2's session key. */
   declare _key: string;
+  /** @internal Whether callbacks are checked against a state store (not `state: false`). */
+  readonly _checksState: boolean;
   /** @internal */
   readonly _settings: WeChatSettings;
   /** @internal The top-level app's flow first, the Official Account's second. */
@@ -114,6 +122,7 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
     // The session keeps the last few logins a browser started, not one (docs/state.md); a custom
     // store is the app's own, and state: false keeps passport-oauth2's store that checks nothing.
     const sessionState = typeof options.store === 'object' ? false : Boolean(options.store) || Boolean(options.state ?? true);
+    this._checksState = sessionState || typeof options.store === 'object';
     if (sessionState) this._stateStore = new PendingLoginStateStore({ key: this._key }) as unknown as OAuth2Strategy.StateStore;
     // Each flow keeps its state under a session key of its own; a custom store serves both.
     this._flows = buildLoginFlows(settings, appSecrets, (index, flow) =>
@@ -155,7 +164,10 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
         skipUserProfile: this._settings.skipUserProfile,
         loadProfile: (token) => this.loadUserProfile(token, { flow: flow.settings.flow }),
       });
-      OAuth2Strategy.prototype.authenticate.call(attempt, view, { ...options, callbackURL, scope: options.scope ?? flow.settings.scope });
+      // passport-oauth2 sends a string `state` to WeChat as it is and stores nothing, so its callback
+      // could never verify: while the strategy checks state, a string is app state like an object.
+      const appState = typeof options.state === 'string' && this._checksState ? wrapTextState(options.state) : options.state;
+      OAuth2Strategy.prototype.authenticate.call(attempt, view, { ...options, state: appState, callbackURL, scope: options.scope ?? flow.settings.scope });
     } catch (error) {
       this.error(error instanceof Error ? error : new Error(String(error)));
     }
