@@ -24,6 +24,9 @@ export { parseProfile, profileFromToken } from './profile.js';
 /** The session key verify receives, and the checks of what a Mini Program posts with it. */
 export { WeChatSessionKey, decryptUserData, verifyUserDataSignature } from './userdata.js';
 
+/** Fastify's `onRequest` hook that lets the cookie state store (`state: { cookie }`) set its cookies. */
+export { fastifyStateCookies } from './cookie-state-store.js';
+
 /** The in-memory store of duplicate callbacks (one process); pass a shared store for several. */
 export { MemoryCallbackStore } from './duplicates.js';
 
@@ -60,6 +63,7 @@ export type {
   WeChatOfficialAccountOptions,
   WeChatOfficialAccountScope,
   WeChatProfileOptions,
+  WeChatStateCookieOptions,
   WeChatStrategyOptions,
   WeChatStrategyOptionsWithRequest,
   WeChatVerifyFunction,

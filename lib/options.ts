@@ -59,6 +59,27 @@ export interface WeChatProfileOptions {
   lang?: WeChatUserInfoLang | undefined;
 }
 
+/**
+ * The cookie state store (`state: { cookie: { secret } }`): each started login is kept in a
+ * short-lived cookie signed with HMAC-SHA256, so no server session is needed (docs/state.md).
+ *
+ * @example
+ * ```ts
+ * new WeChatStrategy({
+ *   clientID, clientSecret, callbackURL: 'https://example.com/auth/wechat/callback',
+ *   state: { cookie: { secret: [process.env.STATE_SECRET!, process.env.OLD_STATE_SECRET!] } },
+ * }, verify);
+ * ```
+ */
+export interface WeChatStateCookieOptions {
+  /**
+   * Signs the cookies: at least 32 characters, the same on every instance. An array rotates
+   * secrets: the first signs new cookies, every one verifies. Keep a removed secret in the list
+   * for 10 minutes (the cookie's life) so logins in progress still finish.
+   */
+  secret: string | readonly string[];
+}
+
 /** The options every WeChatStrategy takes, whatever its credentials and verify form. */
 export interface WeChatStrategyOptionsBase extends WeChatEndpointOptions, WeChatProfileOptions {
   /** Where WeChat sends the user back. Absolute (recommended) or relative to the request's host. */
@@ -76,10 +97,11 @@ export interface WeChatStrategyOptionsBase extends WeChatEndpointOptions, WeChat
    */
   officialAccount?: WeChatOfficialAccountOptions | undefined;
   /**
-   * CSRF protection through a nonce kept in the session (passport-oauth2's `state`). On by default;
-   * `false` turns it off (not recommended).
+   * CSRF protection: each login start makes a state the callback must match. `true` (default)
+   * keeps the pending logins in the session; `{ cookie: { secret } }` keeps each in a signed
+   * cookie instead, for apps without server sessions; `false` turns it off (not recommended).
    */
-  state?: boolean | undefined;
+  state?: boolean | { cookie: WeChatStateCookieOptions } | undefined;
   /** passport-oauth2's `store`: `true` keeps app state in the session, or pass your own state store. */
   store?: boolean | OAuth2Strategy.StateStore | undefined;
   /** Session key of the state store; default `'oauth2:' + the authorize URL's host`. */

@@ -44,7 +44,10 @@ export const USERINFO_LANGS: readonly string[] = ['zh_CN', 'zh_TW', 'en'];
 const QR_LANGS: readonly string[] = ['cn', 'en'];
 
 /** Checks the options; throws a WeChatOptionsError naming the option to fix. Pure. */
-export function resolveSettings(options: unknown, verify: unknown): WeChatSettings & { appSecrets: string[] } {
+export function resolveSettings(
+  options: unknown,
+  verify: unknown,
+): WeChatSettings & { appSecrets: string[]; cookieSecrets: string[] | undefined } {
   if (typeof options !== 'object' || options === null) {
     throw new WeChatOptionsError('WeChatStrategy needs an options object: new WeChatStrategy({ clientID, clientSecret, callbackURL }, verify).');
   }
@@ -52,6 +55,7 @@ export function resolveSettings(options: unknown, verify: unknown): WeChatSettin
     throw new WeChatOptionsError('WeChatStrategy needs a verify callback as its second argument.');
   }
   const o = options as Record<string, unknown>;
+  const cookieSecrets = cookieSecretsOf(o.state);
   const main = appOf(o, 'the AppID of your WeChat website application');
   const apps = [main.app];
   const appSecrets = [main.appSecret];
@@ -79,6 +83,7 @@ export function resolveSettings(options: unknown, verify: unknown): WeChatSettin
   return {
     apps,
     appSecrets,
+    cookieSecrets,
     callbackURL: optionalString(o, 'callbackURL'),
     endpoints: endpointsOf(o),
     lang: userInfoLangOf(o, '; use qrLang for the QR page'),
@@ -105,6 +110,29 @@ export function endpointsOf(o: Record<string, unknown>): WeChatEndpoints {
 /** The `lang` option of sns/userinfo; `hint` ends the error message. */
 export function userInfoLangOf(o: Record<string, unknown>, hint = ''): WeChatUserInfoLang | undefined {
   return oneOf(o, 'lang', USERINFO_LANGS, `userinfo language ("zh_CN", "zh_TW" or "en"${hint})`) as WeChatUserInfoLang | undefined;
+}
+
+/** Shortest cookie-store secret: 32 characters, as a random 256-bit key in base64 or hex would be. */
+export const MIN_COOKIE_SECRET_LENGTH = 32;
+
+/**
+ * The cookie store's secrets from `state: { cookie: { secret } }` (the first signs, all verify);
+ * undefined for `state: true`, `false` or absent. Kept apart from the settings, like the AppSecrets.
+ */
+function cookieSecretsOf(state: unknown): string[] | undefined {
+  if (state === undefined || typeof state === 'boolean') return undefined;
+  const cookie = typeof state === 'object' && state !== null ? (state as { cookie?: unknown }).cookie : undefined;
+  if (typeof cookie !== 'object' || cookie === null) {
+    throw new WeChatOptionsError('state must be true, false or { cookie: { secret } }.');
+  }
+  const secret = (cookie as { secret?: unknown }).secret;
+  const secrets: unknown[] = Array.isArray(secret) ? secret : [secret];
+  if (secrets.length === 0 || !secrets.every((s): s is string => typeof s === 'string' && s.length >= MIN_COOKIE_SECRET_LENGTH)) {
+    throw new WeChatOptionsError(
+      `state.cookie.secret must be a string of at least ${MIN_COOKIE_SECRET_LENGTH} characters, or a non-empty array of them (the first signs).`,
+    );
+  }
+  return secrets as string[];
 }
 
 function duplicatesOf(value: unknown, timeout: number): WeChatSettings['duplicates'] {

@@ -24,6 +24,7 @@ import type {
   WeChatVerifyFunctionWithRequest,
   WeChatVerifyFunctionWithRequestAndParams,
 } from './options.js';
+import { CookieStateStore } from './cookie-state-store.js';
 import { PendingLoginStateStore } from './state-store.js';
 import { resolveSettings, type LoginFlowSettings, type WeChatSettings } from './settings.js';
 import type { WeChatIdentity, WeChatProfile } from './profile.js';
@@ -96,7 +97,7 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
       | WeChatVerifyFunctionWithRequest<Req>
       | WeChatVerifyFunctionWithRequestAndParams<Req>,
   ) {
-    const { appSecrets, ...settings } = resolveSettings(options, verify);
+    const { appSecrets, cookieSecrets, ...settings } = resolveSettings(options, verify);
     const [primary] = settings.apps as [LoginFlowSettings];
     super(
       {
@@ -109,7 +110,7 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
         scopeSeparator: ',',
         sessionKey: options.sessionKey,
         // Safe by default: CSRF protection unless the app opts out or brings its own store.
-        state: options.store ? undefined : options.state ?? true,
+        state: options.store ? undefined : options.state !== false,
         store: options.store as OAuth2Strategy.StateStore | undefined,
         passReqToCallback: options.passReqToCallback === true,
         skipUserProfile: false,
@@ -121,12 +122,14 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
     this._settings = settings;
     // The session keeps the last few logins a browser started, not one (docs/state.md); a custom
     // store is the app's own, and state: false keeps passport-oauth2's store that checks nothing.
-    const sessionState = typeof options.store === 'object' ? false : Boolean(options.store) || Boolean(options.state ?? true);
-    this._checksState = sessionState || typeof options.store === 'object';
-    if (sessionState) this._stateStore = new PendingLoginStateStore({ key: this._key }) as unknown as OAuth2Strategy.StateStore;
-    // Each flow keeps its state under a session key of its own; a custom store serves both.
+    const customStore = typeof options.store === 'object';
+    const keyed = customStore ? undefined : stateStoreFactory(cookieSecrets, Boolean(options.store) || options.state !== false);
+    if (keyed) this._stateStore = keyed(this._key);
+    this._checksState = customStore || keyed !== undefined;
+    // Each flow keeps its state under a key of its own (its MAC binds it with the cookie store);
+    // a custom store serves both.
     this._flows = buildLoginFlows(settings, appSecrets, (index, flow) =>
-      index === 0 || typeof options.store === 'object' ? this._stateStore : this.storeWithKey(`${this._key}:${flow}`),
+      index === 0 || !keyed ? this._stateStore : keyed(`${this._key}:${flow}`),
     );
     this._oauth2 = this._flows[0]?.oauth2 as unknown as OAuth2Strategy['_oauth2'];
     const duplicates = settings.duplicates;
@@ -236,12 +239,6 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
     });
   }
 
-  /** @internal Another instance of the strategy's own store class, under another session key. */
-  private storeWithKey(key: string): OAuth2Strategy.StateStore {
-    const StoreClass = this._stateStore.constructor as new (options: { key: string }) => OAuth2Strategy.StateStore;
-    return new StoreClass({ key });
-  }
-
   /** A flow, as a promise: a flow the strategy lacks rejects rather than throws. */
   private flowFor(flow: WeChatFlow | undefined): Promise<LoginFlow> {
     return new Promise((resolve) => resolve(flowNamed(this._flows, flow)));
@@ -262,6 +259,17 @@ declare module 'passport' {
     /** Forces the website or the Official Account login for this call. */
     flow?: WeChatFlow | undefined;
   }
+}
+
+/**
+ * How the strategy's own state stores are made, one per key: the cookie store with
+ * `state: { cookie }`, else the session store; undefined with `state: false` (passport-oauth2's
+ * store that checks nothing stays).
+ */
+function stateStoreFactory(cookieSecrets: string[] | undefined, on: boolean): ((key: string) => OAuth2Strategy.StateStore) | undefined {
+  if (cookieSecrets) return (key) => new CookieStateStore({ key, secrets: cookieSecrets }) as unknown as OAuth2Strategy.StateStore;
+  if (on) return (key) => new PendingLoginStateStore({ key }) as unknown as OAuth2Strategy.StateStore;
+  return undefined;
 }
 
 /** Ends a callback that fails before any WeChat call (Passport's per-request object has no private brand: a function, not a method). */

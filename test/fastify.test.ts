@@ -119,3 +119,68 @@ describe('the Fastify example, logging in through the WeChat emulator', () => {
     expect(new URL(proxied.headers.location as string).searchParams.get('redirect_uri')).toBe('https://shop.example.cn/auth/wechat/callback');
   });
 });
+
+describe('the cookie state store on Fastify, with no session saved', () => {
+  /**
+   * @fastify/passport hands a strategy only the request, which has no public way to its reply:
+   * the app's `onRequest` hook fastifyStateCookies gives the store the reply for its cookie.
+   * passport.initialize() needs a session plugin registered (its @fastify/flash requires
+   * `request.session`); with `saveUninitialized: false` and `session: false` none is ever saved.
+   */
+  async function cookieStateServer({ hook }: { hook: boolean }) {
+    const { Authenticator } = await import('@fastify/passport');
+    const { default: fastifyCookie } = await import('@fastify/cookie');
+    const { default: fastifySession } = await import('@fastify/session');
+    const { default: Fastify } = await import('fastify');
+    const { WeChatStrategy, fastifyStateCookies } = await import('passport-wechat-oauth2');
+    const passport = new Authenticator();
+    passport.use(
+      'wechat',
+      new WeChatStrategy(
+        {
+          ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid),
+          callbackURL: 'http://localhost:3000/auth/wechat/callback',
+          state: { cookie: { secret: 'a cookie-state secret of 32+ characters' } },
+        },
+        (_accessToken, _refreshToken, profile, done) => done(null, { id: profile.id, name: profile.displayName }),
+      ),
+    );
+    const app = Fastify();
+    if (hook) app.addHook('onRequest', fastifyStateCookies);
+    await app.register(fastifyCookie);
+    await app.register(fastifySession, { secret: 'a test session secret of 32+ characters', saveUninitialized: false, cookie: { secure: false } });
+    await app.register(passport.initialize());
+    app.get('/auth/wechat', { preValidation: passport.authenticate('wechat', { session: false }) }, async () => {});
+    app.get(
+      '/auth/wechat/callback',
+      { preValidation: passport.authenticate('wechat', { session: false, assignProperty: 'wechatUser' }) },
+      async (request) => ({ user: (request as unknown as { wechatUser: unknown }).wechatUser }),
+    );
+    apps.push(app);
+    await app.ready();
+    return app.server;
+  }
+
+  it('logs Alice in through the state cookie when the app adds the fastifyStateCookies hook', async () => {
+    const agent = request.agent(await cookieStateServer({ hook: true }));
+    const start = await agent.get('/auth/wechat').expect(302);
+    expect(start.headers['set-cookie']).toEqual([expect.stringMatching(/^wechat-state-\w+-\w+=.*; HttpOnly; SameSite=Lax$/)]);
+    const callback = await agent.get(callbackFrom(emulator, start.headers.location as string, { user: 'alice' })).expect(200);
+    expect(callback.body).toEqual({ user: { id: emulator.unionidFor('alice'), name: 'Alice 🐼' } });
+    expect(callback.headers['set-cookie']).toEqual([expect.stringMatching(/^wechat-state-\w+-\w+=; Max-Age=0;/)]);
+  });
+
+  it('refuses a callback from another browser with 403 (WECHAT_STATE_MISSING), without calling WeChat', async () => {
+    const server = await cookieStateServer({ hook: true });
+    const start = await request(server).get('/auth/wechat').expect(302);
+    await request(server).get(callbackFrom(emulator, start.headers.location as string, { user: 'alice' })).expect(403);
+    expect(emulator.calls).toEqual([]);
+  });
+
+  it('without the hook, answers the login start with a WeChatOptionsError (500) that says what to add, and keeps serving', async () => {
+    const server = await cookieStateServer({ hook: false });
+    const start = await request(server).get('/auth/wechat').expect(500);
+    expect(start.body).toMatchObject({ code: 'WECHAT_INVALID_OPTIONS', message: expect.stringContaining('fastifyStateCookies') });
+    await request(server).get('/auth/wechat').expect(500);
+  });
+});

@@ -183,3 +183,51 @@ describe('a CommonJS app', () => {
     expect(callback.body).toEqual({ user: { id: emulator.unionidFor('alice'), name: 'Alice 🐼' } });
   });
 });
+
+describe('a Nest API issuing tokens, with the cookie state store and no express-session', () => {
+  let jwtApp: NestExpressApplication;
+  let jwtBaseUrl: string;
+  beforeAll(async () => {
+    const { createJwtApp } = await import('../examples/nestjs/wechat-jwt.ts');
+    jwtApp = await createJwtApp(
+      {
+        strategy: {
+          ...emulator.strategyOptions(DEMO_WEBSITE_APP.appid),
+          callbackURL: 'http://localhost:3000/auth/wechat-jwt/callback',
+          state: { cookie: { secret: 'a cookie-state secret of 32+ characters' } },
+        },
+        jwtSecret: 'a test JWT secret',
+      },
+      false,
+    );
+    await jwtApp.listen(0, '127.0.0.1');
+    jwtBaseUrl = `http://127.0.0.1:${(jwtApp.getHttpServer().address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await jwtApp?.close();
+  });
+
+  /** Where WeChat sends the browser back once Alice confirms the login `start` redirected to. */
+  function callbackOf(start: { headers: Record<string, unknown> }): string {
+    const outcome = emulator.authorize(start.headers.location as string, { user: 'alice' });
+    if (outcome.type !== 'redirect') throw new Error(`WeChat did not redirect back: ${outcome.type}`);
+    const callback = new URL(outcome.location);
+    return callback.pathname + callback.search;
+  }
+
+  it('logs Alice in and answers a token signed for her, with only the state cookie set and cleared', async () => {
+    const { signJwt } = await import('../examples/nestjs/wechat-jwt.ts');
+    const agent = request.agent(jwtBaseUrl);
+    const start = await agent.get('/auth/wechat-jwt').expect(302);
+    expect(start.headers['set-cookie']).toEqual([expect.stringMatching(/^wechat-state-/)]);
+    const res = await agent.get(callbackOf(start)).expect(200);
+    expect(res.body).toEqual({ token: signJwt({ sub: emulator.unionidFor('alice'), name: 'Alice 🐼' }, 'a test JWT secret') });
+    expect(res.headers['set-cookie']).toEqual([expect.stringMatching(/^wechat-state-[^=]+=; Max-Age=0;/)]);
+  });
+
+  it('answers a callback opened in another browser with 401, without calling WeChat', async () => {
+    const start = await request(jwtBaseUrl).get('/auth/wechat-jwt').expect(302);
+    await request(jwtBaseUrl).get(callbackOf(start)).expect(401);
+    expect(emulator.calls).toEqual([]);
+  });
+});
