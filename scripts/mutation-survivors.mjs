@@ -16,6 +16,10 @@ const RULES = [
   [(m) => m.mutator === 'OptionalChaining', 'Optional chaining on a value the callers always provide: equivalent for every input that reaches it.'],
   [(m) => m.status === 'NoCoverage' && /lib\/(miniprogram|native-app|strategy)\.ts/.test(m.file) && /raw|fastify/i.test(m.context), 'Fastify-only path: covered by the Fastify tests, which load dist/ and so cannot see mutants.'],
   [(m) => /timer\.unref|unref\(\)/.test(m.original), 'unref() only affects whether an idle timer keeps the process alive.'],
+  [
+    (m) => /\bdebug(Failure)?\(/.test(m.original) || (m.file === 'lib/diagnostics.ts' && /debug\.enabled|'%s|errcode=|rid=|\?\? ''|status \?\? 401/.test(m.original)),
+    'Debug output (NODE_DEBUG=passport-wechat-oauth2): util.debuglog reads NODE_DEBUG when the process starts, so test/debug-log.test.ts checks these lines in a child process on the built package, where no mutant is.',
+  ],
   [(m) => /MAX_CAUSE_LABEL|MAX_CAUSE_MESSAGE|CAUSE_DEPTH|POLL_MS|STORE_DEADLINE_MS|TAG_LENGTH/.test(m.original) && m.mutator === 'ArithmeticOperator', 'A tuning constant; tests pin the bound it sets, not its exact value.'],
 ];
 

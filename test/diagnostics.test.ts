@@ -43,6 +43,7 @@ describe('diagnostics_channel events of a WeChat call', () => {
     expect(ends).toHaveLength(1);
     expect(ends[0]).toMatchObject({ endpoint: 'refresh_token', appid: APPID, ok: true });
     expect(ends[0]?.durationMs).toBeGreaterThanOrEqual(25);
+    expect(ends[0]?.durationMs).toBeLessThan(60_000); // milliseconds, not tenths or a timestamp
     expect(ends[0]?.error).toBeUndefined();
   });
 
@@ -77,5 +78,33 @@ describe('diagnostics_channel events of a WeChat call', () => {
     await expect(wechat.refreshAccessToken(REFRESH_TOKEN)).rejects.toThrow();
     const published = JSON.stringify([starts, ends]);
     for (const secret of [SECRET, ACCESS_TOKEN, REFRESH_TOKEN, OPENID, UNIONID, WEBSITE_LOGIN.code]) expect(published).not.toContain(secret);
+  });
+
+  it('sets no errcode, rid or status on the end event of an answer that is not a WeChat answer', async () => {
+    refreshReply().reply(200, 'not json', TEXT);
+    await expect(strategy().refreshAccessToken(REFRESH_TOKEN)).rejects.toThrow();
+    expect(ends[0]).toMatchObject({ ok: false, error: 'WECHAT_MALFORMED_RESPONSE' });
+    expect(Object.keys(ends[0] ?? {}).sort()).toEqual(['appid', 'durationMs', 'endpoint', 'error', 'ok']);
+  });
+});
+
+describe('a subscriber of one channel only', () => {
+  it.each([
+    ['the end channel', WECHAT_CALL_END_CHANNEL],
+    ['the start channel', WECHAT_CALL_START_CHANNEL],
+  ])('gets its events when it subscribes to %s alone', async (_name, name) => {
+    unsubscribe(WECHAT_CALL_START_CHANNEL, onStart);
+    unsubscribe(WECHAT_CALL_END_CHANNEL, onEnd);
+    const seen: unknown[] = [];
+    const listener = (message: unknown) => seen.push(message);
+    subscribe(name, listener);
+    try {
+      refreshReply().reply(200, tokenBody(WEBSITE_LOGIN), TEXT);
+      await strategy().refreshAccessToken(REFRESH_TOKEN);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatchObject({ endpoint: 'refresh_token', appid: APPID });
+    } finally {
+      unsubscribe(name, listener);
+    }
   });
 });

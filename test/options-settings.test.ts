@@ -156,3 +156,12 @@ describe('dispatcher', () => {
     expect(refusal(options({ dispatcher: null })).message).toMatch(/^dispatcher must be an undici Dispatcher/);
   });
 });
+
+describe('credentials made of white space', () => {
+  it.each([
+    ['clientID', { clientID: '   ' }],
+    ['clientSecret', { clientSecret: ' \t ' }],
+  ])('refuses a %s of spaces only, naming it', (name, overrides) => {
+    expect(refusal(options(overrides)).message).toContain(name);
+  });
+});

@@ -91,6 +91,18 @@ describe('a callback whose state does not verify', () => {
     });
   });
 
+  it('passes on a failure a custom state store gives its own stable code', async () => {
+    const store = {
+      store: (_req: unknown, _meta: unknown, done: (err: null, handle: string) => void) => done(null, 'handle1'),
+      verify: (_req: unknown, _state: string, done: (err: null, ok: false, info: object) => void) =>
+        done(null, false, { code: 'APP_LOGIN_EXPIRED', message: 'Your login link expired.' }),
+    };
+    const agent = request.agent(buildApp({ store } as Partial<WeChatStrategyOptions>));
+    const path = await loginOnEmulator(emulator, agent, { user: 'alice' });
+    const res = await agent.get(path).expect(403);
+    expect(res.body.info).toEqual({ code: 'APP_LOGIN_EXPIRED', message: 'Your login link expired.' });
+  });
+
   it("puts the person's sentence, not passport-oauth2's wording, into failureMessage's session messages", async () => {
     const app = buildApp();
     const path = (await loginOnEmulator(emulator, request.agent(app), { user: 'alice' })).replace('/auth/wechat/callback', '/redirecting-callback');
