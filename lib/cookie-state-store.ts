@@ -23,8 +23,12 @@ const FASTIFY_REPLY = Symbol.for('passport-wechat-oauth2.fastify-reply');
 /** Every cookie of this store starts so; `__Host-` comes first on https. */
 const NAME_PREFIX = 'wechat-state-';
 const HOST_PREFIX = '__Host-';
-/** Browsers drop a cookie whose name and value exceed 4096 bytes, silently: refuse it here instead. */
-const MAX_COOKIE_BYTES = 4096;
+/**
+ * The app state a cookie may carry, base64url-encoded. Five pending logins per flow, two flows, must
+ * stay far below Node's 16 KB request-header limit: state cookies filled to the browser's 4 KB
+ * would lock the browser out of the whole site (431) for ten minutes.
+ */
+export const MAX_COOKIE_APP_STATE_BYTES = 512;
 
 /**
  * A Fastify `onRequest` hook for the cookie state store: `app.addHook('onRequest', fastifyStateCookies)`.
@@ -65,15 +69,18 @@ export class CookieStateStore {
   store(req: Request, state: unknown, meta: OAuth2Strategy.Metadata, callback: (err: Error | null, handle?: string) => void): void {
     const response = responseOf(req);
     if (!response) return callback(noResponse());
-    const secure = isHttps(meta);
+    const secure = secureCallback(meta);
+    if (secure === undefined) return callback(insecureCallback());
     const handle = randomBytes(12).toString('hex');
     const name = this.#name(handle, secure);
     const expiresAt = Date.now() + PENDING_LOGIN_TTL_MS;
     const hasState = state !== undefined && state !== null && state !== false;
     const payload = hasState ? Buffer.from(JSON.stringify(state)).toString('base64url') : '';
     const value = `${expiresAt}.${payload}.${this.#mac(0, name, handle, expiresAt, payload)}`;
-    if (name.length + value.length + 1 > MAX_COOKIE_BYTES) {
-      return callback(new WeChatOptionsError('The app state passed to authenticate() is too large for the state cookie (4 KB with its signature).'));
+    if (payload.length > MAX_COOKIE_APP_STATE_BYTES) {
+      return callback(
+        new WeChatOptionsError(`The app state passed to authenticate() is too large for the state cookie (${MAX_COOKIE_APP_STATE_BYTES} bytes encoded); keep unbounded user input out of it.`),
+      );
     }
     // The oldest beyond the limit are expired now, so a browser never holds more than five.
     const stale = this.#pendingIn(req, secure)
@@ -94,7 +101,8 @@ export class CookieStateStore {
   ): void {
     // A handle is 24 hex digits; anything else names no cookie of ours (and never reaches a cookie name).
     if (typeof providedState !== 'string' || !/^[0-9a-f]{24}$/.test(providedState)) return callback(null, false, { message: NO_PENDING });
-    const secure = isHttps(meta);
+    const secure = secureCallback(meta);
+    if (secure === undefined) return callback(insecureCallback(), false);
     const name = this.#name(providedState, secure);
     // An empty value is a cookie this store cleared, which a client kept: none.
     const sent = cookiesOf(req).filter((cookie) => cookie.name === name && cookie.value !== '');
@@ -169,10 +177,32 @@ function clearing(name: string, secure: boolean): string {
   return `${name}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT${attributes(secure)}`;
 }
 
-/** Whether the login's callback URL (passport-oauth2 passes it in the metadata, absolute) is https. */
-function isHttps(meta: OAuth2Strategy.Metadata): boolean {
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Whether the cookie is Secure with the `__Host-` name: yes for an https callback, no for an http
+ * callback on a loopback host (local development), and undefined — refused — for any other http
+ * callback. A site served over https whose callback resolves to http (a relative callbackURL behind
+ * a proxy the host does not trust) would otherwise get cookies a sibling subdomain can plant.
+ */
+function secureCallback(meta: OAuth2Strategy.Metadata): boolean | undefined {
   const callbackURL = (meta as { callbackURL?: unknown }).callbackURL;
-  return typeof callbackURL === 'string' && /^https:/i.test(callbackURL);
+  if (typeof callbackURL !== 'string') return undefined;
+  let url: URL;
+  try {
+    url = new URL(callbackURL);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname) ? false : undefined;
+}
+
+function insecureCallback(): WeChatOptionsError {
+  return new WeChatOptionsError(
+    'The cookie state store needs an https callbackURL (http only on localhost). Behind a proxy that ends TLS, ' +
+      "set an absolute https callbackURL, or let the host trust the proxy (Express: app.set('trust proxy', …)).",
+  );
 }
 
 /** Adds Set-Cookie headers to a response without replacing those others set (express-session's). */

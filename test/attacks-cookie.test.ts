@@ -19,7 +19,7 @@ afterEach(() => emulator.reset());
 afterAll(() => emulator.close());
 
 /** No session; the login start puts `?returnTo=` into the app state, as apps commonly do. */
-function buildApp(extra: Partial<WeChatStrategyOptions> = {}) {
+function buildApp(extra: Partial<WeChatStrategyOptions> = {}, trustProxy = false) {
   const passport = new Passport();
   passport.use(
     new WeChatStrategy(
@@ -33,10 +33,12 @@ function buildApp(extra: Partial<WeChatStrategyOptions> = {}) {
     ),
   );
   const app = express();
+  app.set('trust proxy', trustProxy);
   app.get('/', (_req, res) => res.send('home'));
   app.get('/auth/wechat', (req, res, next) =>
     passport.authenticate('wechat', { session: false, state: req.query.returnTo ? { returnTo: req.query.returnTo } : undefined } as object)(req, res, next),
   );
+  app.use(((error, _req, res, _next) => res.status(500).json({ error: (error as Error).name })) as express.ErrorRequestHandler);
   return app;
 }
 
@@ -46,40 +48,50 @@ function stateCookieLines(res: { headers: Record<string, unknown> }): string[] {
 }
 
 describe('cookie bomb through attacker-chosen app state', () => {
-  it("keeps the state cookies a browser can hold within Node's 16 KB request-header limit, so the site stays reachable", async () => {
-    // Today: each state cookie may be up to 4 KB and a browser keeps five, ~20 KB in all. An attacker
-    // who links a victim to /auth/wechat?returnTo=<2.9 KB> a few times (top-level navigations: the
-    // SameSite=Lax cookies are stored) makes every later request from that browser carry a Cookie
-    // header above Node's default max-http-header-size (16 KB): the whole site answers
-    // 431 Request Header Fields Too Large for 10 minutes. Suggested fix: cap the payload well below
-    // 4 KB (e.g. 1 KB) and/or the total bytes of pending cookies per browser (evict by size, not only count).
-    const app = buildApp();
-    const server = app.listen(0);
+  // Found: state cookies could be up to 4 KB each and a browser kept five, ~20 KB in all. Links to
+  // /auth/wechat?returnTo=<2.9 KB> (top-level navigations store SameSite=Lax cookies) pushed the
+  // browser's Cookie header past Node's 16 KB header limit: every request to the site answered 431
+  // for 10 minutes. App state is now capped at 512 bytes encoded.
+  it('refuses app state over 512 bytes at the login start, so the site stays reachable', async () => {
+    const server = buildApp().listen(0);
     try {
       const agent = request.agent(server);
-      const big = 'x'.repeat(2900);
       const statuses: number[] = [];
-      for (let i = 0; i < 5; i += 1) statuses.push((await agent.get(`/auth/wechat?returnTo=${big}`)).status);
-      const home = await agent.get('/');
-      expect({ statuses, home: home.status }).toEqual({ statuses: [302, 302, 302, 302, 302], home: 200 });
+      for (let i = 0; i < 5; i += 1) statuses.push((await agent.get(`/auth/wechat?returnTo=${'x'.repeat(2900)}`)).status);
+      expect(statuses).toEqual([500, 500, 500, 500, 500]);
+      expect((await agent.get('/')).status).toBe(200);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('keeps five logins with the largest app state allowed within the header limit', async () => {
+    const server = buildApp().listen(0);
+    try {
+      const agent = request.agent(server);
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i += 1) statuses.push((await agent.get(`/auth/wechat?returnTo=${'x'.repeat(360)}`)).status);
+      expect(statuses).toEqual([302, 302, 302, 302, 302, 302]);
+      expect((await agent.get('/')).status).toBe(200);
     } finally {
       server.close();
     }
   });
 });
 
-describe('relative callbackURL behind a TLS-terminating proxy', () => {
-  it('sets a Secure, __Host- state cookie when the login start came over https through a proxy (X-Forwarded-Proto: https)', async () => {
-    // Today: isHttps() looks only at meta.callbackURL. A relative callbackURL is resolved by
-    // passport-oauth2 from the request, which without `trust proxy` is http://…, so on a real https
-    // site the cookie is set with no Secure flag and no __Host- prefix. The callback then also looks
-    // for the un-prefixed name, so a sibling subdomain (or an http MITM) can toss its own valid
-    // login cookie into the victim's browser (Domain=.example.com) and log the victim into the
-    // attacker's account (login CSRF) — exactly what the __Host- rule is meant to stop.
-    // Suggested fix: with the cookie store, require an absolute callbackURL (or decide Secure from
-    // req.secure / req.protocol as well, and default to __Host-/Secure unless the callback is
-    // explicitly http://), and document `trust proxy`.
+describe('a callback URL that resolves to http on a site served over https', () => {
+  // Found: a relative callbackURL behind a TLS-ending proxy the host does not trust resolved to
+  // http://…, so a real https site got state cookies without Secure and without __Host-, which a
+  // sibling subdomain can plant (login CSRF). An http callback is now refused, except on loopback.
+  it('refuses to set a state cookie without Secure and __Host- for an http callback on a public host', async () => {
     const app = buildApp({ callbackURL: '/auth/wechat/callback' });
+    const start = await request(app).get('/auth/wechat').set('Host', 'example.com').set('X-Forwarded-Proto', 'https').expect(500);
+    expect(start.body.error).toBe('WeChatOptionsError');
+    expect(stateCookieLines(start)).toEqual([]);
+  });
+
+  it('sets a Secure, __Host- state cookie when the host trusts the proxy that says https', async () => {
+    const app = buildApp({ callbackURL: '/auth/wechat/callback' }, true);
     const start = await request(app).get('/auth/wechat').set('Host', 'example.com').set('X-Forwarded-Proto', 'https').expect(302);
     const [line = ''] = stateCookieLines(start);
     expect(line).toMatch(/^__Host-wechat-state-/);

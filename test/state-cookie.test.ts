@@ -205,7 +205,7 @@ describe('the state cookie', () => {
   });
 
   it('refuses app state too large for a cookie with a WeChatOptionsError, rather than a cookie the browser would drop', async () => {
-    const start = await request(buildApp()).get(`/auth/wechat?tab=${'x'.repeat(4000)}`).expect(500);
+    const start = await request(buildApp()).get(`/auth/wechat?tab=${'x'.repeat(400)}`).expect(500);
     expect(start.body.error).toBe('WeChatOptionsError');
     expect(setCookies(start)).toEqual([]);
   });
