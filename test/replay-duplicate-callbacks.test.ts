@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { MemoryCallbackStore, WeChatStrategy, type WeChatCallbackStore, type WeChatStrategyOptions, type WeChatVerifyFunction } from '../lib/index.js';
 import { DEMO_WEBSITE_APP, WeChatEmulator } from '../lib/testing/index.js';
 import { loginOnEmulator } from './helpers/emulator-login.js';
+import { jsonCallback } from './helpers/express-app.js';
 
 let emulator: WeChatEmulator;
 
@@ -42,13 +43,7 @@ function jsonApp(extra: Partial<WeChatStrategyOptions> = {}, verify: Verify = lo
   app.use(session({ secret: 'test', resave: false, saveUninitialized: false }));
   app.use(passport.session());
   app.get('/auth/wechat', passport.authenticate('wechat'));
-  app.get('/auth/wechat/callback', (req, res, next) => {
-    passport.authenticate('wechat', (error: unknown, user: Express.User | false, info: unknown, status: unknown) => {
-      if (error) return next(error);
-      if (!user) return res.status(typeof status === 'number' ? status : 401).json({ failed: info ?? null });
-      req.logIn(user, (loginError) => (loginError ? next(loginError) : res.json({ user })));
-    })(req, res, next);
-  });
+  app.get('/auth/wechat/callback', jsonCallback(passport, 'failed'));
   return app;
 }
 

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WeChatStrategy, type WeChatStrategyOptions } from '../lib/index.js';
 import { DEMO_WEBSITE_APP, WeChatEmulator } from '../lib/testing/index.js';
 import { loginOnEmulator } from './helpers/emulator-login.js';
+import { jsonCallback } from './helpers/express-app.js';
 
 let emulator: WeChatEmulator;
 beforeAll(async () => {
@@ -39,13 +40,7 @@ function buildApp(extra: Partial<WeChatStrategyOptions> = {}, verifyFails?: obje
   app.use(session({ secret: 'test', resave: false, saveUninitialized: false }));
   app.use(passport.session());
   app.get('/auth/wechat', passport.authenticate('wechat'));
-  app.get('/auth/wechat/callback', (req, res, next) => {
-    passport.authenticate('wechat', (error: unknown, user: Express.User | false, info: unknown, status: unknown) => {
-      if (error) return next(error);
-      if (!user) return res.status(typeof status === 'number' ? status : 401).json({ info: info ?? null });
-      req.logIn(user, (loginError) => (loginError ? next(loginError) : res.json({ user })));
-    })(req, res, next);
-  });
+  app.get('/auth/wechat/callback', jsonCallback(passport, 'info'));
   app.get('/redirecting-callback', passport.authenticate('wechat', { failureRedirect: '/failed', failureMessage: true }), (_req, res) => res.redirect('/'));
   app.get('/failed', (req, res) => res.json({ messages: (req.session as unknown as { messages?: string[] }).messages ?? [] }));
   return app;

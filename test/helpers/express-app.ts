@@ -38,3 +38,17 @@ export function expressLoginApp(passport: InstanceType<typeof Passport>, { sessi
   });
   return app;
 }
+
+/**
+ * A custom-callback route that answers JSON: `{ user }` after `req.logIn`, or on a failure Passport's
+ * status (401 without one) and `{ [failedKey]: info }`. Errors go to `next`.
+ */
+export function jsonCallback(passport: InstanceType<typeof Passport>, failedKey: string): express.RequestHandler {
+  return (req, res, next) => {
+    passport.authenticate('wechat', (error: unknown, user: Express.User | false, info: unknown, status: unknown) => {
+      if (error) return next(error);
+      if (!user) return res.status(typeof status === 'number' ? status : 401).json({ [failedKey]: info ?? null });
+      req.logIn(user, (loginError) => (loginError ? next(loginError) : res.json({ user })));
+    })(req, res, next);
+  };
+}
