@@ -17,6 +17,7 @@ import { createClient as createClientV4 } from 'redis4';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WECHAT_CALL_START_CHANNEL } from '../lib/diagnostics.js';
+import { callbackKey } from '../lib/duplicates.js';
 import { WeChatStrategy, type WeChatStrategyOptions, type WeChatVerifyFunction } from '../lib/index.js';
 import { redisCallbackStore } from '../lib/redis.js';
 import { DEMO_WEBSITE_APP, WeChatEmulator } from '../lib/testing/index.js';
@@ -244,6 +245,15 @@ describe('redisCallbackStore on a node-redis v4 client in legacyMode (what conne
     const agent = request.agent(buildApp({ duplicateCallbacks: { store } }, { logIn: true }));
     const callback = await loginOnEmulator(emulator, agent, { user: 'alice' });
     expect((await agent.get(callback)).status).toBe(200);
+    // The session Passport gave the browser at login joins the record once that answer is out
+    // (docs/production.md): the reload is sent after it has.
+    const query = new URL(callback, 'http://x').searchParams;
+    const key = callbackKey(DEMO_WEBSITE_APP.appid, query.get('code') ?? '', query.get('state') ?? '');
+    for (let waited = 0; ; waited += 10) {
+      const record = JSON.parse((await store.get(key)) ?? '{"sessions":[]}') as { sessions: string[] };
+      if (record.sessions.length >= 2 || waited > 2_000) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const reload = await agent.get(callback);
     expect(reload.status).toBe(200);
     expect(reload.body.user?.name).toBe('Alice 🐼');
