@@ -1,30 +1,36 @@
 /**
  * One implementation under benchmark, in its own process: an Express 5 app whose
  * `GET /auth/wechat/callback?code=…` runs a full WeChat login (token → userinfo → verify) against
- * the HTTPS stub, and answers `{ id }`. Started by scripts/bench/run.ts:
+ * the HTTPS stub, and answers `{ id }`. Started by scripts/bench/run.ts and profile.ts:
  *
- *   node scripts/bench/app.ts <ours|passport-wechat|passport-oauth2>
+ *   node scripts/bench/app.ts <ours|minimal|passport-wechat|passport-oauth2>
  *
  * Env: BENCH_STUB_URL (https://127.0.0.1:PORT), BENCH_CA (the CA certificate file),
  * BENCH_PACKAGE (this package's built ESM entry; a snapshot, so a rebuild mid-run cannot change
- * it). The two peers trust the CA through NODE_EXTRA_CA_CERTS, which run.ts sets before spawning.
+ * it), BENCH_STATE (1: express-session, `GET /auth/wechat` starts a login and the callback checks
+ * its state nonce), BENCH_MINIMAL_BURN_US (the minimal implementation spins this many µs per
+ * login: a known cost, to see how much of it the bench's CPU figures show). The peers trust the
+ * CA through NODE_EXTRA_CA_CERTS, which run.ts sets before spawning.
  *
- * All three: `session: false`, no state nonce (passport-wechat has none; the others turn it off),
- * so each measures exactly callback → token → userinfo → verify.
+ * All: `session: false` on the callback (no req.login), so each measures exactly the login.
+ * Without BENCH_STATE there is no state nonce (passport-wechat has none; the others turn it off).
  */
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import express, { type ErrorRequestHandler } from 'express';
+import session from 'express-session';
 import { Passport, type Strategy } from 'passport';
 import { STUB_APPID, STUB_SECRET } from './stub.ts';
 
-export type Implementation = 'ours' | 'passport-wechat' | 'passport-oauth2';
+export type Implementation = 'ours' | 'minimal' | 'passport-wechat' | 'passport-oauth2';
 
 const require = createRequire(import.meta.url);
 const CALLBACK = 'https://app.example.com/auth/wechat/callback';
+const BURN_US = Number(process.env.BENCH_MINIMAL_BURN_US ?? 0);
 
 interface LoggedIn {
   id: string;
@@ -32,7 +38,7 @@ interface LoggedIn {
 type Done = (err: unknown, user?: LoggedIn | false, info?: unknown) => void;
 
 /** passport-wechat-oauth2, with an undici Agent that trusts the benchmark CA. */
-async function ours(stub: string, ca: Buffer): Promise<Strategy> {
+async function ours(stub: string, ca: Buffer, withState: boolean): Promise<Strategy> {
   const entry = process.env.BENCH_PACKAGE ?? 'passport-wechat-oauth2';
   const { WeChatStrategy } = (await import(entry)) as typeof import('passport-wechat-oauth2');
   const { Agent } = await import('undici');
@@ -43,7 +49,7 @@ async function ours(stub: string, ca: Buffer): Promise<Strategy> {
       callbackURL: CALLBACK,
       tokenURL: `${stub}/sns/oauth2/access_token`,
       userProfileURL: `${stub}/sns/userinfo`,
-      state: false,
+      state: withState,
       dispatcher: new Agent({ connect: { ca } }),
     },
     (_accessToken, _refreshToken, profile, done) => done(null, { id: profile.id }),
@@ -92,7 +98,7 @@ interface NodeOAuth2 {
  * Node's https.globalAgent (keep-alive on since Node 19) carries the calls; the CA comes from
  * NODE_EXTRA_CA_CERTS.
  */
-function passportOAuth2(stub: string): Strategy {
+function passportOAuth2(stub: string, withState: boolean): Strategy {
   const OAuth2Strategy = require('passport-oauth2') as new (options: Record<string, unknown>, verify: (...args: never[]) => void) => Strategy & {
     _oauth2: NodeOAuth2;
   };
@@ -107,6 +113,7 @@ function passportOAuth2(stub: string): Strategy {
       callbackURL: CALLBACK,
       scope: 'snsapi_login',
       skipUserProfile: true,
+      state: withState,
     },
     ((accessToken: string | undefined, _refreshToken: string, params: { openid?: string; errcode?: number }, _profile: unknown, done: Done) => {
       if (!accessToken || !params.openid) return done(null, false, params); // errcode with HTTP 200
@@ -151,21 +158,93 @@ function passportOAuth2(stub: string): Strategy {
   return strategy;
 }
 
+/**
+ * The floor: a minimal correct WeChat strategy with none of this package's safety. undici
+ * `request()` through one keep-alive Agent, `body.text()` + `JSON.parse`, an errcode check, a
+ * profile of the unionid (else openid) and nickname; with BENCH_STATE, passport-oauth2's own
+ * one-nonce-per-session check. No deadline, no size cap, no typed errors or redaction, no duplicate
+ * guard, no per-login view, no URL rewrite. Written for this benchmark only, as a reference.
+ */
+async function minimal(stub: string, ca: Buffer, withState: boolean): Promise<Strategy> {
+  const { Strategy: PassportStrategy } = require('passport-strategy') as { Strategy: new () => Strategy & MinimalActions };
+  const { Agent, request } = await import('undici');
+  const dispatcher = new Agent({ connect: { ca } });
+  const getJSON = async (url: string): Promise<Record<string, string | number | undefined>> => {
+    const { body } = await request(url, { dispatcher });
+    return JSON.parse(await body.text()) as Record<string, string | number | undefined>;
+  };
+  const stateKey = 'oauth2:open.weixin.qq.com';
+  class MinimalWeChatStrategy extends PassportStrategy {
+    override name = 'wechat';
+    override authenticate(req: MinimalRequest): void {
+      const { code, state } = req.query;
+      if (typeof code !== 'string' || code === '') {
+        let query = `appid=${STUB_APPID}&redirect_uri=${encodeURIComponent(CALLBACK)}&response_type=code&scope=snsapi_login`;
+        if (withState) {
+          const nonce = randomBytes(16).toString('base64url');
+          (req.session as Record<string, unknown>)[stateKey] = { state: nonce };
+          query += `&state=${nonce}`;
+        }
+        return this.redirect(`https://open.weixin.qq.com/connect/qrconnect?${query}#wechat_redirect`);
+      }
+      if (withState) {
+        const stored = (req.session as Record<string, { state?: string } | undefined>)[stateKey];
+        delete (req.session as Record<string, unknown>)[stateKey];
+        if (!stored?.state || stored.state !== state) return this.fail({ message: 'Invalid authorization request state.' }, 403);
+      }
+      const done: Done = (err, user, info) => {
+        if (err) return this.error(err as Error);
+        if (!user) return this.fail(info as object);
+        this.success(user, info as object);
+      };
+      void (async () => {
+        const token = await getJSON(`${stub}/sns/oauth2/access_token?appid=${STUB_APPID}&secret=${STUB_SECRET}&code=${encodeURIComponent(code)}&grant_type=authorization_code`);
+        if (token.errcode) return this.fail({ message: String(token.errmsg) }, 401);
+        const info = await getJSON(`${stub}/sns/userinfo?access_token=${encodeURIComponent(String(token.access_token))}&openid=${encodeURIComponent(String(token.openid))}`);
+        if (info.errcode) return this.error(new Error(`WeChat userinfo errcode ${info.errcode}`));
+        const profile = { provider: 'wechat', id: String(info.unionid ?? info.openid), displayName: String(info.nickname ?? ''), _json: info };
+        if (BURN_US > 0) for (const until = performance.now() + BURN_US / 1000; performance.now() < until; );
+        done(null, { id: profile.id });
+      })().catch((error: unknown) => this.error(error as Error));
+    }
+  }
+  return new MinimalWeChatStrategy();
+}
+
+interface MinimalActions {
+  redirect(url: string, status?: number): void;
+  success(user: object, info?: object): void;
+  fail(challenge: object, status?: number): void;
+  error(err: Error): void;
+}
+interface MinimalRequest {
+  query: Record<string, unknown>;
+  session?: object;
+}
+
 async function main(): Promise<void> {
   const implementation = process.argv[2] as Implementation;
   const stub = process.env.BENCH_STUB_URL ?? '';
   const ca = readFileSync(process.env.BENCH_CA ?? '');
+  const withState = process.env.BENCH_STATE === '1';
   const strategy =
-    implementation === 'ours' ? await ours(stub, ca)
-    : implementation === 'passport-wechat' ? passportWechat(stub)
-    : implementation === 'passport-oauth2' ? passportOAuth2(stub)
+    implementation === 'ours' ? await ours(stub, ca, withState)
+    : implementation === 'minimal' ? await minimal(stub, ca, withState)
+    : implementation === 'passport-wechat' && !withState ? passportWechat(stub)
+    : implementation === 'passport-oauth2' ? passportOAuth2(stub, withState)
     : undefined;
-  if (!strategy) throw new Error(`unknown implementation ${implementation}`);
+  if (!strategy) throw new Error(`unknown implementation ${implementation}${withState ? ' with state' : ''}`);
 
   const passport = new Passport();
   passport.use('wechat', strategy);
   const app = express();
   app.disable('x-powered-by');
+  if (withState) {
+    // The usual production shape: a session cookie carries the state nonce from the start of the
+    // login to its callback (express-session's MemoryStore, so no store I/O is measured).
+    app.use(session({ secret: 'bench-session-secret', resave: false, saveUninitialized: false, name: 'sid' }));
+    app.get('/auth/wechat', passport.authenticate('wechat', { session: false }));
+  }
   app.use(passport.initialize()); // passport-wechat 2 insists on req._passport
   app.get('/auth/wechat/callback', passport.authenticate('wechat', { session: false, failWithError: true }), (req, res) => {
     res.json({ id: (req.user as LoggedIn).id });
@@ -178,10 +257,30 @@ async function main(): Promise<void> {
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   let mark = process.cpuUsage();
-  process.on('message', (message: { type?: string; id?: number }) => {
+  let profiler: import('node:inspector/promises').Session | undefined;
+  process.on('message', (message: { type?: string; id?: number; file?: string }) => {
     if (message.type === 'mark') {
       mark = process.cpuUsage();
       process.send?.({ type: 'mark', id: message.id });
+    } else if (message.type === 'profile-start') {
+      // scripts/bench/profile.ts: V8's sampling profiler over the measured phase only (not start-up
+      // or warm-up), the same profile `node --cpu-prof` writes.
+      void (async () => {
+        const { Session } = await import('node:inspector/promises');
+        profiler = new Session();
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_PROFILE_INTERVAL_US ?? 100) });
+        await profiler.post('Profiler.start');
+        process.send?.({ type: 'profile-start', id: message.id });
+      })();
+    } else if (message.type === 'profile-stop') {
+      void (async () => {
+        const { profile } = (await profiler?.post('Profiler.stop')) ?? {};
+        profiler?.disconnect();
+        writeFileSync(String(message.file), JSON.stringify(profile));
+        process.send?.({ type: 'profile-stop', id: message.id });
+      })();
     } else if (message.type === 'usage') {
       const cpu = process.cpuUsage(mark);
       process.send?.({ type: 'usage', id: message.id, cpuMicros: cpu.user + cpu.system, maxRssKB: process.resourceUsage().maxRSS });

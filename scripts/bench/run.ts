@@ -1,21 +1,25 @@
 /**
- * `npm run bench`: the full WeChat login (callback → token → userinfo → verify) through Express 5,
- * against a WeChat API stub served over HTTPS with a throw-away CA, for three implementations
- * in one run, alternating: this package, passport-wechat@2.0.4 and a bare passport-oauth2.
+ * `npm run bench`: the full WeChat login through Express 5, against a WeChat API stub served over
+ * HTTPS with a throw-away CA, for four implementations in one run, alternating: this package, a
+ * minimal correct implementation with none of its safety (the floor), passport-wechat@2.0.4 and a
+ * bare passport-oauth2. Two scenarios: without state (each login is its callback: token →
+ * userinfo → verify), and with express-session and a state nonce (each login is its start and
+ * its callback, as a browser makes them; passport-wechat has no state and sits it out).
  * Method and latest figures: docs/benchmarks.md.
  *
  * Each round starts each implementation in a fresh child process (scripts/bench/app.ts), in a
  * rotating order, and drives it from this process over loopback HTTP: a warm-up, then a
  * phase at concurrency 32, then a sequential phase (one login at a time). Per phase: logins/s,
  * latency, CPU time per login of the app process (process.cpuUsage), TCP connections and TLS
- * handshakes the stub saw; per child: peak RSS. Then: import time, packed size and dependencies.
+ * handshakes the stub saw; per child: peak RSS. Then: import time, packed size and dependencies,
+ * and the targets of docs/benchmarks.md, each marked met or NOT met.
  *
  * Env: BENCH_ROUNDS (5), BENCH_WARMUP_SECONDS (3), BENCH_SEQ_SECONDS (3), BENCH_CONC_SECONDS (4),
- * BENCH_CONCURRENCY (32), BENCH_IMPORT_RUNS (11), BENCH_ONLY (e.g. "ours,passport-wechat"),
- * BENCH_KEY ("ec" P-256, default, or "rsa" 2048). Everything listens on 127.0.0.1 only; every
- * phase is bounded in time. Results also go to .tmp/bench/latest.{json,md}.
+ * BENCH_CONCURRENCY (32), BENCH_IMPORT_RUNS (11), BENCH_ONLY (e.g. "ours,minimal"),
+ * BENCH_SCENARIOS ("stateless,session"), BENCH_KEY ("ec" P-256, default, or "rsa" 2048).
+ * Everything listens on 127.0.0.1 only; every phase is bounded in time. Results also go to
+ * .tmp/bench/latest.{json,md}.
  */
-import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +28,9 @@ import { Pool } from 'undici';
 import type { Implementation } from './app.ts';
 import { envNumber, median, percentile, startChild, table, type Child } from './child.ts';
 import { fileSpecifier, measureFootprints, type Footprint } from './footprint.ts';
-import { stubCode, stubIds, type StubStats } from './stub.ts';
+import { makeCertificates } from './certs.ts';
+import { drive } from './drive.ts';
+import type { StubStats } from './stub.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ROUNDS = envNumber('BENCH_ROUNDS', 5);
@@ -34,12 +40,22 @@ const CONC_SECONDS = envNumber('BENCH_CONC_SECONDS', 4);
 const CONCURRENCY = envNumber('BENCH_CONCURRENCY', 32);
 const IMPORT_RUNS = envNumber('BENCH_IMPORT_RUNS', 11);
 const KEY = process.env.BENCH_KEY === 'rsa' ? 'rsa' : 'ec';
-const ALL: Implementation[] = ['ours', 'passport-wechat', 'passport-oauth2'];
+const ALL: Implementation[] = ['ours', 'minimal', 'passport-wechat', 'passport-oauth2'];
 const IMPLEMENTATIONS = process.env.BENCH_ONLY ? ALL.filter((name) => process.env.BENCH_ONLY?.split(',').includes(name)) : ALL;
-const USERS = 10_000;
+
+type Scenario = 'stateless' | 'session';
+const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'stateless,session').split(',').filter((name): name is Scenario => name === 'stateless' || name === 'session');
+const SCENARIO_TITLE: Record<Scenario, string> = {
+  stateless: 'Without state: a login is its callback (token → userinfo → verify)',
+  session: 'With express-session and state: a login is its start and its callback',
+};
+/** passport-wechat has no state support: it runs without state only. */
+const implementationsOf = (scenario: Scenario): Implementation[] =>
+  IMPLEMENTATIONS.filter((name) => scenario === 'stateless' || name !== 'passport-wechat');
 
 const LABEL: Record<Implementation, string> = {
   ours: 'passport-wechat-oauth2 (this)',
+  minimal: 'minimal implementation (the floor)',
   'passport-wechat': 'passport-wechat 2.0.4',
   'passport-oauth2': 'bare passport-oauth2 1.8',
 };
@@ -58,6 +74,7 @@ interface Phase {
 }
 
 interface Run {
+  scenario: Scenario;
   implementation: Implementation;
   round: number;
   warmupLogins: number;
@@ -68,67 +85,10 @@ interface Run {
   peakRssMB: number;
 }
 
-// ---------------------------------------------------------------------------
-// Certificates: a CA and a leaf for api.weixin.qq.com, 127.0.0.1 and localhost
-// ---------------------------------------------------------------------------
-
-function makeCertificates(dir: string): { ca: string; key: string; cert: string } {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  const newKey = KEY === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
-  openssl('req', '-x509', ...newKey, '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=passport-wechat-oauth2 bench CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  openssl('req', ...newKey, '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=api.weixin.qq.com');
-  writeFileSync(join(dir, 'leaf.ext'), [
-    'subjectAltName=DNS:api.weixin.qq.com,DNS:localhost,IP:127.0.0.1',
-    'basicConstraints=CA:FALSE',
-    'keyUsage=critical,digitalSignature,keyEncipherment',
-    'extendedKeyUsage=serverAuth',
-  ].join('\n'));
-  openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.crt', '-days', '2', '-extfile', 'leaf.ext');
-  return { ca: join(dir, 'ca.crt'), key: join(dir, 'leaf.key'), cert: join(dir, 'leaf.crt') };
-}
-
-// ---------------------------------------------------------------------------
-// Driving logins
-// ---------------------------------------------------------------------------
-
-let serial = 0;
-
-async function drive(pool: Pool, concurrency: number, seconds: number): Promise<{ logins: number; failures: number; latencies: number[]; seconds: number; firstFailure?: string }> {
-  const latencies: number[] = [];
-  let failures = 0;
-  let firstFailure: string | undefined;
-  const started = performance.now();
-  const stopAt = started + seconds * 1000;
-  const worker = async (): Promise<void> => {
-    while (performance.now() < stopAt) {
-      const mine = serial++;
-      const user = mine % USERS;
-      const t = performance.now();
-      try {
-        const response = await pool.request({ method: 'GET', path: `/auth/wechat/callback?code=${stubCode(mine, user)}` });
-        const body = (await response.body.json()) as { id?: string; error?: string };
-        if (response.statusCode !== 200 || body.id !== stubIds(user).unionid) {
-          failures += 1;
-          firstFailure ??= `HTTP ${response.statusCode}: ${JSON.stringify(body)}`;
-          continue;
-        }
-      } catch (error) {
-        failures += 1;
-        firstFailure ??= String(error);
-        continue;
-      }
-      latencies.push(performance.now() - t);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { logins: latencies.length, failures, latencies, seconds: (performance.now() - started) / 1000, ...(firstFailure ? { firstFailure } : {}) };
-}
-
-async function phase(app: Child, stub: Child, pool: Pool, concurrency: number, seconds: number): Promise<Phase & { firstFailure?: string }> {
+async function phase(app: Child, stub: Child, pool: Pool, concurrency: number, seconds: number, withState: boolean): Promise<Phase & { firstFailure?: string }> {
   const before = (await stub.ask<{ stats: StubStats }>('stats')).stats;
   await app.ask('mark');
-  const result = await drive(pool, concurrency, seconds);
+  const result = await drive(pool, concurrency, seconds, withState);
   const usage = await app.ask<{ cpuMicros: number }>('usage');
   const after = (await stub.ask<{ stats: StubStats }>('stats')).stats;
   return {
@@ -146,17 +106,18 @@ async function phase(app: Child, stub: Child, pool: Pool, concurrency: number, s
   };
 }
 
-async function benchOne(implementation: Implementation, round: number, stub: Child, env: NodeJS.ProcessEnv): Promise<Run> {
-  const app = await startChild(fileURLToPath(new URL('./app.ts', import.meta.url)), { args: [implementation], env });
+async function benchOne(scenario: Scenario, implementation: Implementation, round: number, stub: Child, env: NodeJS.ProcessEnv): Promise<Run> {
+  const withState = scenario === 'session';
+  const app = await startChild(fileURLToPath(new URL('./app.ts', import.meta.url)), { args: [implementation], env: { ...env, BENCH_STATE: withState ? '1' : '0' } });
   const pool = new Pool(String(app.ready.url), { connections: CONCURRENCY, keepAliveTimeout: 60_000 });
   try {
     const lifeStart = (await stub.ask<{ stats: StubStats }>('stats')).stats;
     // Warm-up (JIT, connection pools, TLS session caches) at full concurrency, then the c32
     // phase while the pools are open; then a short sequential warm-up and the sequential phase.
-    const warmConcurrent = await drive(pool, CONCURRENCY, WARMUP_SECONDS);
-    const concurrent = await phase(app, stub, pool, CONCURRENCY, CONC_SECONDS);
-    const warmSequential = await drive(pool, 1, 0.5);
-    const sequential = await phase(app, stub, pool, 1, SEQ_SECONDS);
+    const warmConcurrent = await drive(pool, CONCURRENCY, WARMUP_SECONDS, withState);
+    const concurrent = await phase(app, stub, pool, CONCURRENCY, CONC_SECONDS, withState);
+    const warmSequential = await drive(pool, 1, 0.5, withState);
+    const sequential = await phase(app, stub, pool, 1, SEQ_SECONDS, withState);
     const lifeEnd = (await stub.ask<{ stats: StubStats }>('stats')).stats;
     const usage = await app.ask<{ maxRssKB: number }>('usage');
     const failures = warmConcurrent.failures + warmSequential.failures + sequential.failures + concurrent.failures;
@@ -166,6 +127,7 @@ async function benchOne(implementation: Implementation, round: number, stub: Chi
     }
     const logins = warmConcurrent.logins + warmSequential.logins + sequential.logins + concurrent.logins;
     return {
+      scenario,
       implementation,
       round,
       warmupLogins: warmConcurrent.logins + warmSequential.logins,
@@ -204,22 +166,23 @@ function pairedRatio(runs: readonly Run[], peer: Implementation, pick: (run: Run
 }
 
 /** A Mermaid bar chart (GitHub renders it) of one median per implementation. */
-function chart(title: string, axis: string, value: (name: Implementation) => number): string {
-  const values = IMPLEMENTATIONS.map(value);
+function chart(names: readonly Implementation[], title: string, axis: string, value: (name: Implementation) => number): string {
+  const values = names.map(value);
   const top = Math.max(...values.filter(Number.isFinite), 0);
   return [
     '```mermaid',
     'xychart-beta',
     `  title "${title}"`,
-    `  x-axis [${IMPLEMENTATIONS.map((name) => `"${LABEL[name]}"`).join(', ')}]`,
+    `  x-axis [${names.map((name) => `"${LABEL[name]}"`).join(', ')}]`,
     `  y-axis "${axis}" 0 --> ${Number((top * 1.15).toPrecision(2))}`,
     `  bar [${values.map((v) => Number(v.toPrecision(4))).join(', ')}]`,
     '```',
   ].join('\n');
 }
 
-function report(runs: readonly Run[], footprints: Map<string, Footprint>): string {
-  const rows = IMPLEMENTATIONS.map((name) => [
+function scenarioReport(scenario: Scenario, runs: readonly Run[]): string {
+  const names = implementationsOf(scenario);
+  const rows = names.map((name) => [
     LABEL[name],
     fmt(medianOf(runs, name, (run) => run.sequential.rate)),
     `${fmt(medianOf(runs, name, (run) => run.sequential.p50), 2)} / ${fmt(medianOf(runs, name, (run) => run.sequential.p99), 2)}`,
@@ -241,35 +204,28 @@ function report(runs: readonly Run[], footprints: Map<string, Footprint>): strin
       `c${CONCURRENCY} logins/s`,
       `c${CONCURRENCY} p50 / p99 ms`,
       `c${CONCURRENCY} CPU ms/login`,
-      'TLS handshakes per 1000 logins (seq. / c32)',
+      `TLS handshakes per 1000 logins (seq. / c${CONCURRENCY})`,
       'handshakes per 1000, child lifetime',
       'peak RSS MB',
     ],
     rows,
   );
-  const peers = IMPLEMENTATIONS.filter((name) => name !== 'ours');
-  const ratioTable = IMPLEMENTATIONS.includes('ours') && peers.length > 0
+  const peers = names.filter((name) => name !== 'ours');
+  const ratioTable = names.includes('ours') && peers.length > 0
     ? table(
-        ['ours ÷ peer (median of per-round ratios)', 'sequential logins/s', `c${CONCURRENCY} logins/s`, 'seq. CPU/login', `c${CONCURRENCY} CPU/login`],
+        ['ours ÷ peer (median of per-round ratios)', 'sequential logins/s', `c${CONCURRENCY} logins/s`, 'seq. CPU/login', `c${CONCURRENCY} CPU/login`, 'peak RSS'],
         peers.map((peer) => [
           LABEL[peer],
           `${fmt(pairedRatio(runs, peer, (run) => run.sequential.rate), 2)}×`,
           `${fmt(pairedRatio(runs, peer, (run) => run.concurrent.rate), 2)}×`,
           `${fmt(pairedRatio(runs, peer, (run) => run.sequential.cpuMsPerLogin), 2)}×`,
           `${fmt(pairedRatio(runs, peer, (run) => run.concurrent.cpuMsPerLogin), 2)}×`,
+          `${fmt(pairedRatio(runs, peer, (run) => run.peakRssMB), 2)}×`,
         ]),
       )
     : '';
-  const footprintTable = table(
-    ['implementation', 'import ms (median)', 'packed', 'unpacked', 'files', 'prod. dependencies (of which @types)', 'installed with deps'],
-    IMPLEMENTATIONS.map((name) => {
-      const f = footprints.get(name);
-      if (!f) return [LABEL[name], '—', '—', '—', '—', '—', '—'];
-      return [LABEL[name], fmt(f.importMs, 1), kib(f.packedBytes), kib(f.unpackedBytes), f.files, `${f.dependencies} (${f.typeDependencies})`, mib(f.installedBytes)];
-    }),
-  );
   const perRound = table(
-    ['round', 'implementation', 'seq. logins/s', `c${CONCURRENCY} logins/s`, 'seq. CPU ms', `c${CONCURRENCY} CPU ms`, 'seq. handshakes (resumed)', `c${CONCURRENCY} handshakes (resumed)`, 'logins (seq. + c32)'],
+    ['round', 'implementation', 'seq. logins/s', `c${CONCURRENCY} logins/s`, 'seq. CPU ms', `c${CONCURRENCY} CPU ms`, 'seq. handshakes (resumed)', `c${CONCURRENCY} handshakes (resumed)`, 'logins (seq. + c32)', 'peak RSS MB'],
     runs.map((run) => [
       run.round + 1,
       LABEL[run.implementation],
@@ -280,16 +236,17 @@ function report(runs: readonly Run[], footprints: Map<string, Footprint>): strin
       `${run.sequential.handshakes} (${run.sequential.resumed})`,
       `${run.concurrent.handshakes} (${run.concurrent.resumed})`,
       run.sequential.logins + run.concurrent.logins,
+      fmt(run.peakRssMB),
     ]),
   );
   return [
-    `### Logins (medians of ${ROUNDS} rounds)`,
+    `### ${SCENARIO_TITLE[scenario]} (medians of ${ROUNDS} rounds)`,
     '',
-    chart(`Logins per second at concurrency ${CONCURRENCY} (median of ${ROUNDS} rounds; higher is better)`, 'logins/s', (name) =>
+    chart(names, `Logins per second at concurrency ${CONCURRENCY}, ${scenario} (median of ${ROUNDS} rounds; higher is better)`, 'logins/s', (name) =>
       medianOf(runs, name, (run) => run.concurrent.rate),
     ),
     '',
-    chart(`App CPU time per login at concurrency ${CONCURRENCY}, ms (median of ${ROUNDS} rounds; lower is better)`, 'CPU ms per login', (name) =>
+    chart(names, `App CPU time per login at concurrency ${CONCURRENCY}, ${scenario}, ms (median of ${ROUNDS} rounds; lower is better)`, 'CPU ms per login', (name) =>
       medianOf(runs, name, (run) => run.concurrent.cpuMsPerLogin),
     ),
     '',
@@ -297,14 +254,63 @@ function report(runs: readonly Run[], footprints: Map<string, Footprint>): strin
     '',
     ratioTable,
     '',
-    `### Footprint (import: median of ${IMPORT_RUNS} fresh processes)`,
-    '',
-    footprintTable,
-    '',
-    '### Every round',
+    `Every round, ${scenario}:`,
     '',
     perRound,
   ].join('\n');
+}
+
+function footprintReport(footprints: Map<string, Footprint>): string {
+  return [
+    `### Footprint (import: median of ${IMPORT_RUNS} fresh processes)`,
+    '',
+    table(
+      ['implementation', 'import ms (median)', 'packed', 'unpacked', 'files', 'prod. dependencies (of which @types)', 'installed with deps'],
+      [...footprints].map(([name, f]) => [
+        LABEL[name as Implementation], fmt(f.importMs, 1), kib(f.packedBytes), kib(f.unpackedBytes), f.files, `${f.dependencies} (${f.typeDependencies})`, mib(f.installedBytes),
+      ]),
+    ),
+  ].join('\n');
+}
+
+/** The goals of docs/benchmarks.md, each with the figure of this run. */
+function targets(byScenario: Map<Scenario, Run[]>, footprints: Map<string, Footprint>): string[] {
+  const lines: string[] = [];
+  const check = (label: string, value: number, met: boolean, unit = '×') => lines.push(`target: ${label}: ${fmt(value, 2)}${unit} — ${met ? 'met' : 'NOT met'}`);
+  for (const [scenario, runs] of byScenario) {
+    const names = implementationsOf(scenario);
+    if (names.includes('ours') && names.includes('minimal')) {
+      // Within 5 % of the floor: at least 0.95× its logins/s, at most 1.05× its CPU per login.
+      for (const [what, pick, atLeast] of [
+        ['sequential logins/s', (run: Run) => run.sequential.rate, true],
+        [`c${CONCURRENCY} logins/s`, (run: Run) => run.concurrent.rate, true],
+        ['sequential CPU per login', (run: Run) => run.sequential.cpuMsPerLogin, false],
+        [`c${CONCURRENCY} CPU per login`, (run: Run) => run.concurrent.cpuMsPerLogin, false],
+      ] as const) {
+        const ratio = pairedRatio(runs, 'minimal', pick);
+        check(`${scenario}, ${what} within 5 % of the minimal implementation`, ratio, atLeast ? ratio >= 0.95 : ratio <= 1.05);
+      }
+    }
+    if (names.includes('ours') && names.includes('passport-oauth2')) {
+      const ratio = pairedRatio(runs, 'passport-oauth2', (run) => run.peakRssMB);
+      check(`${scenario}, peak RSS within 10 % of bare passport-oauth2's`, ratio, ratio <= 1.1);
+    }
+    if (names.includes('ours') && names.includes('passport-wechat')) {
+      const ratio = pairedRatio(runs, 'passport-wechat', (run) => run.concurrent.rate);
+      check(`${scenario}, ≥ 2× passport-wechat's logins/s at c${CONCURRENCY}`, ratio, ratio >= 2);
+    }
+    if (names.includes('ours')) {
+      const handshakes = medianOf(runs, 'ours', (run) => run.handshakesPer1000);
+      check(`${scenario}, connections reused (a handful of TLS handshakes per 1000 logins)`, handshakes, handshakes <= 10, ' per 1000');
+    }
+  }
+  const mine = footprints.get('ours');
+  const theirs = footprints.get('passport-oauth2');
+  if (mine && theirs) {
+    const ratio = mine.importMs / theirs.importMs;
+    check(`import at most 1.5× passport-oauth2's (median of ${IMPORT_RUNS}: ${fmt(mine.importMs, 1)} ms ÷ ${fmt(theirs.importMs, 1)} ms)`, ratio, ratio <= 1.5);
+  }
+  return lines;
 }
 
 // ---------------------------------------------------------------------------
@@ -324,35 +330,40 @@ async function main(): Promise<number> {
   const startLoad = loadavg().map((n) => n.toFixed(2)).join(' ');
   const children: Child[] = [];
   try {
-    const certs = makeCertificates(certDir);
+    const certs = makeCertificates(certDir, KEY);
     const stub = await startChild(fileURLToPath(new URL('./stub.ts', import.meta.url)), {
       env: { ...process.env, STUB_TLS_KEY: certs.key, STUB_TLS_CERT: certs.cert },
     });
     children.push(stub);
     const stubUrl = String(stub.ready.url);
     console.log(`bench: HTTPS WeChat stub at ${stubUrl} (${KEY === 'rsa' ? 'RSA 2048' : 'ECDSA P-256'} leaf for api.weixin.qq.com, throw-away CA)`);
-    console.log(`bench: ${ROUNDS} rounds × [${IMPLEMENTATIONS.join(', ')}], rotating order; warm-up ${WARMUP_SECONDS} s, ` +
+    console.log(`bench: ${ROUNDS} rounds × [${IMPLEMENTATIONS.join(', ')}] × [${SCENARIOS.join(', ')}], rotating order; warm-up ${WARMUP_SECONDS} s, ` +
       `sequential ${SEQ_SECONDS} s, c${CONCURRENCY} ${CONC_SECONDS} s each`);
 
-    const runs: Run[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = IMPLEMENTATIONS.map((_, i) => IMPLEMENTATIONS[(i + round) % IMPLEMENTATIONS.length] as Implementation);
-      for (const implementation of order) {
-        const env: NodeJS.ProcessEnv = {
-          ...process.env,
-          BENCH_STUB_URL: stubUrl,
-          BENCH_CA: certs.ca,
-          BENCH_PACKAGE: fileSpecifier(join(snapshot, 'index.js')),
-          // The peers use Node's https, which reads extra CAs only at start-up; ours gets the CA
-          // through its undici Agent (`connect: { ca }`) and must not need this.
-          NODE_EXTRA_CA_CERTS: certs.ca,
-        };
-        if (implementation === 'ours') delete env.NODE_EXTRA_CA_CERTS;
-        const run = await benchOne(implementation, round, stub, env);
-        runs.push(run);
-        console.log(`  round ${round + 1} ${LABEL[implementation].padEnd(30)} seq ${fmt(run.sequential.rate).padStart(5)}/s  ` +
-          `c${CONCURRENCY} ${fmt(run.concurrent.rate).padStart(5)}/s  CPU ${fmt(run.concurrent.cpuMsPerLogin, 2)} ms/login  ` +
-          `TLS handshakes ${run.sequential.handshakes}+${run.concurrent.handshakes} for ${run.sequential.logins + run.concurrent.logins} logins`);
+    const byScenario = new Map<Scenario, Run[]>();
+    for (const scenario of SCENARIOS) {
+      const names = implementationsOf(scenario);
+      const runs: Run[] = [];
+      byScenario.set(scenario, runs);
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = names.map((_, i) => names[(i + round) % names.length] as Implementation);
+        for (const implementation of order) {
+          const env: NodeJS.ProcessEnv = {
+            ...process.env,
+            BENCH_STUB_URL: stubUrl,
+            BENCH_CA: certs.ca,
+            BENCH_PACKAGE: fileSpecifier(join(snapshot, 'index.js')),
+            // The peers use Node's https, which reads extra CAs only at start-up; ours and the
+            // minimal one get the CA through their undici Agent (`connect: { ca }`).
+            NODE_EXTRA_CA_CERTS: certs.ca,
+          };
+          if (implementation === 'ours' || implementation === 'minimal') delete env.NODE_EXTRA_CA_CERTS;
+          const run = await benchOne(scenario, implementation, round, stub, env);
+          runs.push(run);
+          console.log(`  ${scenario} round ${round + 1} ${LABEL[implementation].padEnd(35)} seq ${fmt(run.sequential.rate).padStart(5)}/s  ` +
+            `c${CONCURRENCY} ${fmt(run.concurrent.rate).padStart(5)}/s  CPU ${fmt(run.sequential.cpuMsPerLogin, 3)} / ${fmt(run.concurrent.cpuMsPerLogin, 3)} ms/login  ` +
+            `RSS ${fmt(run.peakRssMB)} MB  TLS handshakes ${run.sequential.handshakes}+${run.concurrent.handshakes} for ${run.sequential.logins + run.concurrent.logins} logins`);
+        }
       }
     }
     await stub.stop();
@@ -367,21 +378,23 @@ async function main(): Promise<number> {
 
     const machine = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load average ${startLoad} at the start, ` +
       `${loadavg().map((n) => n.toFixed(2)).join(' ')} at the end; TLS: ${KEY === 'rsa' ? 'RSA 2048' : 'ECDSA P-256'}`;
-    const markdown = `${machine}\n\n${report(runs, footprints)}`;
+    const goals = targets(byScenario, footprints);
+    const markdown = [
+      machine,
+      ...[...byScenario].map(([scenario, runs]) => scenarioReport(scenario, runs)),
+      footprintReport(footprints),
+      '### Targets',
+      '',
+      ...goals.map((line) => `- ${line.replace(/^target: /, '')}`),
+    ].join('\n\n');
     console.log('');
     console.log(markdown);
     const out = join(ROOT, '.tmp', 'bench');
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, 'latest.md'), `${markdown}\n`);
-    writeFileSync(join(out, 'latest.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, key: KEY, runs, footprints: Object.fromEntries(footprints) }, null, 2)}\n`);
-
-    if (IMPLEMENTATIONS.includes('ours') && IMPLEMENTATIONS.includes('passport-wechat')) {
-      const ratio = pairedRatio(runs, 'passport-wechat', (run) => run.concurrent.rate);
-      const handshakes = medianOf(runs, 'ours', (run) => run.handshakesPer1000);
-      console.log('');
-      console.log(`target: ≥ 2× passport-wechat's logins/s at c${CONCURRENCY}: ${fmt(ratio, 2)}× — ${ratio >= 2 ? 'met' : 'NOT met'}`);
-      console.log(`target: connections reused (a handful of TLS handshakes per 1000 logins): ${fmt(handshakes, 1)} per 1000 — ${handshakes <= 10 ? 'met' : 'NOT met'}`);
-    }
+    writeFileSync(join(out, 'latest.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, key: KEY, runs: [...byScenario.values()].flat(), footprints: Object.fromEntries(footprints) }, null, 2)}\n`);
+    console.log('');
+    for (const line of goals) console.log(line);
     return 0;
   } finally {
     for (const child of children) await child.stop();
