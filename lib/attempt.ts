@@ -1,22 +1,24 @@
 /**
- * One login as passport-oauth2 runs it, on WeChat's terms: a per-request view of the strategy
- * whose redirect is WeChat's authorize link, whose token exchange and profile call go to WeChat,
- * whose failures carry stable codes, and whose outcome is recorded for duplicate callbacks. What
- * one login learns (the token response) lives in this closure, never on the shared strategy, so
+ * One login on WeChat's terms, for one request: its start (state, then WeChat's authorize link),
+ * its callback (state check, code exchange, profile, the app's verify), how it fails (stable
+ * codes), how it errs, and how its outcome is recorded for duplicate callbacks. passport-oauth2's
+ * contracts are kept — state stores of every arity, verify arities, `authorizationParams`,
+ * `info.state` — but not its generic authenticate(), whose URL parsing and repeated `req.query`
+ * reads cost more than the rest of a login's own work (docs/benchmarks.md, "Where the time
+ * goes"). What one login learns lives in this object, never on the shared strategy, so
  * interleaved logins cannot see each other's users.
  */
 import type { Request } from 'express';
 import OAuth2Strategy from 'passport-oauth2';
-import { toWeChatAuthorizeURL, type WeChatQRLang } from './authorize.js';
+import { loginLink, type LoginLinkParams, type WeChatQRLang } from './authorize.js';
 import type { WeChatTokenResponse } from './client.js';
 import { withTextState } from './app-state.js';
 import { debug, debugFailure } from './diagnostics.js';
 import type { CallbackOutcome, DuplicateCallbackGuard, GuardedCallback } from './duplicate-guard.js';
-import { WeChatError, WeChatOptionsError } from './errors.js';
+import { WeChatError } from './errors.js';
 import { SNAPSHOT_USER, failureOf, stateFailure } from './failures.js';
 import { settle, shouldSkip } from './promise-callbacks.js';
 import type { LoginFlow } from './login-flows.js';
-import type { WeChatOAuth2Adapter } from './oauth2-adapter.js';
 import type { SkipUserProfile } from './options.js';
 import { profileFromToken, type WeChatProfile } from './profile.js';
 
@@ -40,96 +42,169 @@ export interface AttemptContext {
   loadProfile(token: WeChatTokenResponse): Promise<WeChatProfile>;
 }
 
-/** A view of `passport` (Passport's per-request strategy object) for one login. */
-export function beginAttempt<S extends PassportActions>(passport: S, context: AttemptContext): S {
-  const { flow, req, callback, guard } = context;
-  const attempt = Object.create(passport) as S;
-  let token: WeChatTokenResponse | undefined;
-  let stateVerified = false;
-  // A login that claimed its callback records how it ended before saying so, for its duplicates.
-  const finish = (outcome: CallbackOutcome, end: () => void): void => (guard && callback ? guard.finish(callback, outcome, end, req) : end());
-  const appid = flow.settings.appId;
-  const fail = (challenge: object, status?: number): void => {
-    debugFailure(appid, challenge, status);
-    finish({ status: 'fail', challenge, httpStatus: status }, () => passport.fail(challenge, status));
-  };
-  // A state that does not verify may be a duplicate whose first delivery used the state up (a
-  // reload after the login): the record decides, and only the sessions that own it get its outcome.
-  // Before the state verified, the only failure passport-oauth2 reports is the state check's.
-  const failState = (challenge: object, status?: number): void => {
-    if (stateVerified) return fail(challenge, status);
+/** The verify callback as passport-oauth2 keeps it, and how it is called. */
+export interface VerifySetup {
+  verify: (...args: unknown[]) => unknown;
+  passReqToCallback: boolean;
+}
+
+type VerifyDone = (err: unknown, user?: Express.User | false | null, info?: object) => void;
+
+/** One login of one request. */
+export class LoginAttempt {
+  readonly #passport: PassportActions;
+  readonly #context: AttemptContext;
+  #stateVerified = false;
+
+  constructor(passport: PassportActions, context: AttemptContext) {
+    this.#passport = passport;
+    this.#context = context;
+  }
+
+  /** Ends the login as a failure the person can act on. */
+  fail(challenge: object, status?: number): void {
+    debugFailure(this.#context.flow.settings.appId, challenge, status);
+    this.#finish({ status: 'fail', challenge, httpStatus: status }, () => this.#passport.fail(challenge, status));
+  }
+
+  /**
+   * A state that does not verify may be a duplicate whose first delivery used the state up (a
+   * reload after the login): the record decides, and only the sessions that own it get its
+   * outcome. Before the state verified, the only failure is the state check's.
+   */
+  failState(challenge: object, status?: number): void {
+    if (this.#stateVerified) return this.fail(challenge, status);
     const failure = stateFailure(challenge, status);
-    if (!guard || !callback) return fail(failure.challenge, failure.status);
-    const failAsIs = () => {
-      debugFailure(appid, failure.challenge, failure.status);
-      passport.fail(failure.challenge, failure.status);
+    const { guard, callback, req } = this.#context;
+    if (!guard || !callback) return this.fail(failure.challenge, failure.status);
+    const failAsIs = (): void => {
+      debugFailure(this.#context.flow.settings.appId, failure.challenge, failure.status);
+      this.#passport.fail(failure.challenge, failure.status);
     };
-    settle(guard.endIfRecorded(callback, passport, req), (ended) => ended || failAsIs(), failAsIs, () => {});
-  };
-  const report = (error: unknown): void => {
+    settle(guard.endIfRecorded(callback, this.#passport, req), (ended) => ended || failAsIs(), failAsIs, () => {});
+  }
+
+  /** Ends the login with what went wrong: a WeChat failure the person can retry, or an error. */
+  report(error: unknown): void {
     try {
       // passport-oauth2 wraps what the token call rejected with in an InternalOAuthError.
       const cause = error instanceof OAuth2Strategy.InternalOAuthError && error.oauthError instanceof WeChatError ? error.oauthError : error;
       const failure = failureOf(cause, 'Please log in again.');
-      if (failure) return fail(failure.info, failure.status);
-      debug('login %s error %s', appid, cause instanceof WeChatError ? cause.code : 'from the app or a host');
-      finish({ status: 'error' }, () => passport.error(cause instanceof Error ? cause : new Error(String(cause))));
+      if (failure) return this.fail(failure.info, failure.status);
+      debug('login %s error %s', this.#context.flow.settings.appId, cause instanceof WeChatError ? cause.code : 'from the app or a host');
+      this.#finish({ status: 'error' }, () => this.#passport.error(cause instanceof Error ? cause : new Error(String(cause))));
     } catch {
       // The host already answered this request (e.g. headers sent); nothing left to tell it.
     }
-  };
-  const oauth2 = Object.create(flow.oauth2) as WeChatOAuth2Adapter;
-  // passport-oauth2 asks for the token only once the state verified: the moment to claim the callback.
-  oauth2.getOAuthAccessToken = (code, _params, done) => {
-    stateVerified = true;
+  }
+
+  /** Ends the login with the app's user. */
+  succeed(user: Express.User, givenInfo?: object): void {
+    debug('login %s succeeded', this.#context.flow.settings.appId);
+    const info = withTextState(givenInfo);
+    this.#finish({ status: 'success', user, info }, () => this.#passport.success(user, info));
+  }
+
+  /**
+   * Finishes a callback that carries a code: the state store's verdict, then (once the state
+   * verified, so a request that cannot prove it owns the login never blocks the owner) the
+   * duplicate claim, the code exchange, the profile and the app's verify — in passport-oauth2's
+   * order and with its arities, so apps and state stores see what they always saw.
+   */
+  finishCallback(code: string, state: string | undefined, meta: OAuth2Strategy.Metadata, verify: VerifySetup): void {
+    const { flow, req } = this.#context;
+    try {
+      flow.stateStore.verify(req, state as string, meta, (err, ok, stateInfo) => {
+        if (err) return this.report(err);
+        if (!ok) return this.failState(stateInfo as object, 403);
+        this.#stateVerified = true;
+        this.#claimThenExchange(code, (response) => this.#loadProfileThenVerify(response, stateInfo, verify));
+      });
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  /** The token call for a login whose state verified; a duplicate of a claimed login replays its outcome. */
+  #claimThenExchange(code: string, then: (response: WeChatTokenResponse) => void): void {
+    const { guard, callback, flow, req } = this.#context;
     const exchange = (): void =>
       settle(
         flow.client.exchangeCode(code),
         (response) => {
-          if (Number(response.is_snapshotuser) === 1) return fail({ ...SNAPSHOT_USER.info }, SNAPSHOT_USER.status);
-          token = response;
-          done(null, response.access_token, response.refresh_token, response);
+          if (Number(response.is_snapshotuser) === 1) return this.fail({ ...SNAPSHOT_USER.info }, SNAPSHOT_USER.status);
+          then(response);
         },
-        (error) => done(error),
-        report,
+        (error) => this.report(error instanceof WeChatError ? error : new OAuth2Strategy.InternalOAuthError('Failed to obtain access token', error)),
+        (thrown) => this.report(thrown),
       );
     if (!guard || !callback) return exchange();
     settle(
       guard.claim(callback),
-      (claimed) => (claimed ? exchange() : guard.replay(callback, passport, req)),
+      (claimed) => (claimed ? exchange() : guard.replay(callback, this.#passport, req)),
       // The store is down: exchange without duplicate protection rather than not at all.
       () => exchange(),
-      report,
+      (thrown) => this.report(thrown),
     );
-  };
-  Object.assign(attempt, {
-    _oauth2: oauth2,
-    _stateStore: flow.stateStore,
-    success: (user: Express.User, givenInfo?: object) => {
-      debug('login %s succeeded', appid);
-      const info = withTextState(givenInfo);
-      finish({ status: 'success', user, info }, () => passport.success(user, info));
-    },
-    fail: failState,
-    error: report,
-    redirect: (location: string, status?: number) => {
+  }
+
+  #loadProfileThenVerify(token: WeChatTokenResponse, stateInfo: unknown, { verify, passReqToCallback }: VerifySetup): void {
+    const { flow, req, skipUserProfile } = this.#context;
+    const verified: VerifyDone = (err, user, info) => {
+      if (err) return this.report(err);
+      if (!user) return this.fail(info as object);
+      const given = info ?? {};
+      if (stateInfo) (given as { state?: unknown }).state = stateInfo;
+      this.succeed(user, given);
+    };
+    const callVerify = (profile: WeChatProfile): void => {
+      const accessToken = token.access_token;
+      const refreshToken = token.refresh_token;
       try {
-        passport.redirect(toWeChatAuthorizeURL(location, flow.settings, context.qrLang), status);
+        // The same arities passport-oauth2 reads: (req?, accessToken, refreshToken, params?, profile, done).
+        if (passReqToCallback) {
+          if (verify.length === 6) verify(req, accessToken, refreshToken, token, profile, verified);
+          else verify(req, accessToken, refreshToken, profile, verified);
+        } else if (verify.length === 5) verify(accessToken, refreshToken, token, profile, verified);
+        else verify(accessToken, refreshToken, profile, verified);
       } catch (error) {
-        report(error);
+        this.report(error);
       }
-    },
-    userProfile: (accessToken: string, done: (err?: unknown, profile?: WeChatProfile) => void) => {
-      if (!token) return done(new WeChatOptionsError('No WeChat token response in this login.'));
-      const current = token;
-      const identity = { openid: current.openid, unionid: current.unionid, appid: flow.settings.appId };
-      settle(
-        shouldSkip(context.skipUserProfile, accessToken).then((skip) => (skip ? profileFromToken(identity) : context.loadProfile(current))),
-        (profile) => done(null, profile),
-        (error) => done(error),
-        report,
-      );
-    },
-  });
-  return attempt;
+    };
+    const identity = { openid: token.openid, unionid: token.unionid, appid: flow.settings.appId };
+    const profile =
+      skipUserProfile === false
+        ? this.#context.loadProfile(token)
+        : shouldSkip(skipUserProfile, token.access_token).then((skip) => (skip ? profileFromToken(identity) : this.#context.loadProfile(token)));
+    settle(profile, callVerify, (error) => this.report(error), (thrown) => this.report(thrown));
+  }
+
+  /**
+   * Starts a login: the state store keeps its nonce (and the app state), then the browser goes to
+   * WeChat's authorize link. A string state on a strategy that checks none goes to WeChat as it is
+   * (passport-oauth2's behaviour, for apps that check it on their own).
+   */
+  startLogin(appState: unknown, meta: OAuth2Strategy.Metadata, link: Omit<LoginLinkParams, 'state' | 'qrLang'>): void {
+    const { flow, req, qrLang } = this.#context;
+    const redirectTo = (state: string | undefined): void => {
+      try {
+        this.#passport.redirect(loginLink(flow.settings, { ...link, state, qrLang }));
+      } catch (error) {
+        this.report(error);
+      }
+    };
+    if (typeof appState === 'string' && appState !== '') return redirectTo(appState);
+    try {
+      flow.stateStore.store(req, appState, meta, (err, handle) => (err ? this.report(err) : redirectTo(handle || undefined)));
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  // A login that claimed its callback records how it ended before saying so, for its duplicates.
+  #finish(outcome: CallbackOutcome, end: () => void): void {
+    const { guard, callback, req } = this.#context;
+    if (guard && callback) guard.finish(callback, outcome, end, req);
+    else end();
+  }
 }

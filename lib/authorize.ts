@@ -59,34 +59,50 @@ export function buildAuthorizeURL(base: string, params: AuthorizeURLParams): str
 
 // Commas separate scopes in WeChat's own links (`snsapi_base,snsapi_userinfo`); keep them readable.
 function encode(value: string): string {
-  return encodeURIComponent(value).replace(/%2C/gi, ',');
+  const encoded = encodeURIComponent(value);
+  return encoded.includes('%2C') ? encoded.replaceAll('%2C', ',') : encoded;
 }
 
+/** What one login's authorize link is made of, beyond the flow's own settings. */
+export interface LoginLinkParams {
+  /** The absolute callback URL; a link without one cannot be made. */
+  redirectURI: string | undefined;
+  /** The scope asked for in `passport.authenticate` options; the flow's own when absent. */
+  scope: string | readonly string[] | undefined;
+  state: string | undefined;
+  /** What the strategy's `authorizationParams(options)` adds (passport-oauth2's hook). */
+  params: object;
+  qrLang: WeChatQRLang | undefined;
+}
+
+const OWN_PARAMS: ReadonlySet<string> = new Set(['appid', 'client_id', 'redirect_uri', 'response_type', 'scope', 'state']);
+
 /**
- * Rewrites passport-oauth2's generic authorize link (`client_id`, any parameter order) into
- * WeChat's exact format for one login flow, keeping parameters an app added. Pure.
+ * The authorize link of one login in WeChat's exact format for its flow, keeping the parameters
+ * an app's `authorizationParams` adds (never one WeChat checks, nor one the authorize URL option
+ * already carries), then `lang` (website) and `forcePopup` (Official Account). Pure.
  */
-export function toWeChatAuthorizeURL(location: string, flow: LoginFlowSettings, qrLang: WeChatQRLang | undefined): string {
-  const generic = new URL(location);
-  const redirectURI = generic.searchParams.get('redirect_uri');
-  if (!redirectURI) {
+export function loginLink(flow: LoginFlowSettings, link: LoginLinkParams): string {
+  if (!link.redirectURI) {
     throw new WeChatOptionsError('WeChatStrategy needs a callbackURL (in its options or in passport.authenticate options).');
   }
-  const scope = generic.searchParams.get('scope') ?? flow.scope;
+  const asked = Array.isArray(link.scope) ? link.scope.join(',') : (link.scope as string | undefined);
+  const scope = asked || flow.scope;
   if (scope.split(',').includes('snsapi_login') !== (flow.flow === 'website')) {
     // The scope came from passport.authenticate options: named, not shown (it could hold anything).
     throw new WeChatOptionsError(`The scope given does not fit the ${flow.flow} login (snsapi_login for website, snsapi_base or snsapi_userinfo for official-account).`);
   }
-  const own = new Set(['appid', 'client_id', 'redirect_uri', 'response_type', 'scope', 'state', ...new URL(flow.authorizationURL).searchParams.keys()]);
-  const extra: Array<[string, string]> = [...generic.searchParams].filter(([key]) => !own.has(key));
-  if (flow.flow === 'website' && qrLang) extra.push(['lang', qrLang]);
+  const extra: Array<[string, string]> = [];
+  const params = Object.entries(link.params ?? {});
+  if (params.length > 0) {
+    const base = new URL(flow.authorizationURL).searchParams;
+    for (const [key, value] of params) {
+      if (OWN_PARAMS.has(key) || base.has(key) || value === undefined) continue;
+      for (const item of Array.isArray(value) ? value : [value]) extra.push([key, item === null ? '' : String(item)]);
+    }
+  }
+  if (flow.flow === 'website' && link.qrLang) extra.push(['lang', link.qrLang]);
   // Only an Official Account login can have forcePopup: resolveSettings refuses it on a website app.
   if (flow.forcePopup) extra.push(['forcePopup', 'true']);
-  return buildAuthorizeURL(flow.authorizationURL, {
-    appid: flow.appId,
-    redirectURI,
-    scope,
-    state: generic.searchParams.get('state') ?? undefined,
-    extra,
-  });
+  return buildAuthorizeURL(flow.authorizationURL, { appid: flow.appId, redirectURI: link.redirectURI, scope, state: link.state, extra });
 }

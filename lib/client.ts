@@ -3,6 +3,7 @@
  * imports undici. Every call is a GET with a deadline, a response size cap and no redirects; the
  * answer goes to wechat-answers.ts to be read, and any failure is redacted (redaction.ts).
  */
+import type { EventEmitter } from 'node:events';
 import { Agent, request, type Dispatcher } from 'undici';
 import { observeCall } from './diagnostics.js';
 import { WeChatError, WeChatRequestError, WeChatResponseError, type WeChatEndpoint } from './errors.js';
@@ -72,6 +73,20 @@ interface Call {
   url: string;
   query: Record<string, string>;
   secrets: string[];
+  /** Secrets the answer itself carries, found in its raw text before it is parsed. */
+  secretsIn?: (raw: string) => string[];
+}
+
+function tokenAnswer(json: Record<string, unknown>, _raw: string, endpoint: WeChatEndpoint): WeChatTokenResponse {
+  return parseTokenResponse(json, endpoint);
+}
+
+function userInfoAnswer(json: Record<string, unknown>, raw: string): WeChatUserInfoResponse {
+  return { json, raw };
+}
+
+function anyAnswer(json: Record<string, unknown>): Record<string, unknown> {
+  return json;
 }
 
 /**
@@ -97,43 +112,33 @@ export class WeChatClient {
   }
 
   /** Exchanges a login code for the user's tokens and openid. Never retried: codes are single-use. */
-  async exchangeCode(code: string): Promise<WeChatTokenResponse> {
-    return observeCall(this.appId, 'access_token', async () => {
-      const json = await this.#get({
-        endpoint: 'access_token',
-        url: this.#endpoints.tokenURL,
-        query: { appid: this.appId, secret: this.#appSecret, code, grant_type: 'authorization_code' },
-        secrets: [this.#appSecret, code],
-      });
-      return parseTokenResponse(json, 'access_token');
-    });
+  exchangeCode(code: string): Promise<WeChatTokenResponse> {
+    const call: Call = {
+      endpoint: 'access_token',
+      url: this.#endpoints.tokenURL,
+      query: { appid: this.appId, secret: this.#appSecret, code, grant_type: 'authorization_code' },
+      secrets: [this.#appSecret, code],
+    };
+    return observeCall(this.appId, call.endpoint, () => this.#call(call, tokenAnswer));
   }
 
   /** Renews an access token. WeChat keeps `openid` in the answer; `unionid` is not sent again. */
-  async refreshAccessToken(refreshToken: string): Promise<WeChatTokenResponse> {
-    return observeCall(this.appId, 'refresh_token', async () => {
-      const json = await this.#get({
-        endpoint: 'refresh_token',
-        url: this.#endpoints.refreshTokenURL,
-        query: { appid: this.appId, grant_type: 'refresh_token', refresh_token: refreshToken },
-        secrets: [this.#appSecret, refreshToken],
-      });
-      return parseTokenResponse(json, 'refresh_token');
-    });
+  refreshAccessToken(refreshToken: string): Promise<WeChatTokenResponse> {
+    const call: Call = {
+      endpoint: 'refresh_token',
+      url: this.#endpoints.refreshTokenURL,
+      query: { appid: this.appId, grant_type: 'refresh_token', refresh_token: refreshToken },
+      secrets: [this.#appSecret, refreshToken],
+    };
+    return observeCall(this.appId, call.endpoint, () => this.#call(call, tokenAnswer));
   }
 
   /** Reads the user's profile. Needs the `openid` that came with the access token. */
-  async getUserInfo(accessToken: string, openid: string, lang?: WeChatUserInfoLang): Promise<WeChatUserInfoResponse> {
+  getUserInfo(accessToken: string, openid: string, lang?: WeChatUserInfoLang): Promise<WeChatUserInfoResponse> {
     const query: Record<string, string> = { access_token: accessToken, openid };
     if (lang) query.lang = lang;
-    return observeCall(this.appId, 'userinfo', () =>
-      this.#getWithRaw({
-        endpoint: 'userinfo',
-        url: this.#endpoints.userProfileURL,
-        query,
-        secrets: [this.#appSecret, accessToken],
-      }),
-    );
+    const call: Call = { endpoint: 'userinfo', url: this.#endpoints.userProfileURL, query, secrets: [this.#appSecret, accessToken] };
+    return observeCall(this.appId, call.endpoint, () => this.#call(call, userInfoAnswer));
   }
 
   /**
@@ -141,15 +146,9 @@ export class WeChatClient {
    * WeChat says the token or openid is invalid or expired; rejects on any other failure.
    */
   async checkAccessToken(accessToken: string, openid: string): Promise<boolean> {
+    const call: Call = { endpoint: 'auth', url: this.#endpoints.checkTokenURL, query: { access_token: accessToken, openid }, secrets: [this.#appSecret, accessToken] };
     try {
-      await observeCall(this.appId, 'auth', () =>
-        this.#get({
-          endpoint: 'auth',
-          url: this.#endpoints.checkTokenURL,
-          query: { access_token: accessToken, openid },
-          secrets: [this.#appSecret, accessToken],
-        }),
-      );
+      await observeCall(this.appId, call.endpoint, () => this.#call(call, anyAnswer));
       return true;
     } catch (error) {
       if (error instanceof WeChatError && error.code === 'WECHAT_INVALID_TOKEN') return false;
@@ -161,67 +160,157 @@ export class WeChatClient {
    * Exchanges a Mini Program's `wx.login()` code for the user's openid, unionid and session_key
    * (`sns/jscode2session`). Never retried: codes are single-use.
    */
-  async codeToSession(jsCode: string): Promise<WeChatCode2SessionResponse> {
+  codeToSession(jsCode: string): Promise<WeChatCode2SessionResponse> {
     const call: Call = {
       endpoint: 'jscode2session',
       url: this.#endpoints.sessionURL ?? DEFAULT_ENDPOINTS.sessionURL,
       query: { appid: this.appId, secret: this.#appSecret, js_code: jsCode, grant_type: 'authorization_code' },
       secrets: [this.#appSecret, jsCode],
-    };
-    return observeCall(this.appId, 'jscode2session', async () => {
-      const raw = await this.#fetchText(call);
       // The session_key is a secret known only once the answer is in: it joins the call's secrets
       // before anything built from this answer (an errmsg) can show it.
-      call.secrets.push(...sessionKeyIn(raw));
-      return parseCode2SessionResponse(parseWeChatJSON(raw, call.endpoint, call.secrets));
-    });
+      secretsIn: sessionKeyIn,
+    };
+    return observeCall(this.appId, call.endpoint, () => this.#call(call, (json) => parseCode2SessionResponse(json)));
   }
 
-  async #get(call: Call): Promise<Record<string, unknown>> {
-    return (await this.#getWithRaw(call)).json;
-  }
-
-  async #getWithRaw(call: Call): Promise<{ json: Record<string, unknown>; raw: string }> {
+  /**
+   * One WeChat call, start to end in one async function (each layer of promises is a few more
+   * microtasks per login): the GET with its deadline and size cap, then the answer read as
+   * WeChat's JSON (errcode bodies become typed errors), then `read` on it.
+   */
+  async #call<T>(call: Call, read: (json: Record<string, unknown>, raw: string, endpoint: WeChatEndpoint) => T): Promise<T> {
     const raw = await this.#fetchText(call);
-    const json = parseWeChatJSON(raw, call.endpoint, call.secrets);
-    return { json, raw };
+    if (call.secretsIn) call.secrets.push(...call.secretsIn(raw));
+    return read(parseWeChatJSON(raw, call.endpoint, call.secrets), raw, call.endpoint);
   }
 
   async #fetchText(call: Call): Promise<string> {
-    const url = new URL(call.url);
-    for (const [key, value] of Object.entries(call.query)) url.searchParams.set(key, value);
     // One deadline for the whole exchange, body included: headersTimeout/bodyTimeout alone would
     // let a server that drips one byte at a time hold the login for ever.
-    const signal = AbortSignal.timeout(this.#timeout);
-    let response: Dispatcher.ResponseData;
+    const deadline = new CallDeadline(this.#timeout);
     try {
-      response = await request(url, {
-        // Stryker disable next-line StringLiteral: undici's request() sends GET for an empty method (`opts.method || 'GET'`).
-        method: 'GET',
-        dispatcher: this.#dispatcher,
-        signal,
-        headersTimeout: this.#timeout,
-        bodyTimeout: this.#timeout,
-        headers: { accept: 'application/json, text/plain, */*' },
-      });
-    } catch (error) {
-      throw requestFailure(call, error, signal);
-    }
-    try {
-      if (response.statusCode !== 200) throw unexpectedStatus(call, response.statusCode);
-      const declared = Number(response.headers['content-length']);
-      if (declared > this.#maxResponseBytes) throw tooLarge(call, this.#maxResponseBytes);
-      return await readCapped(response.body, this.#maxResponseBytes, call);
-    } catch (error) {
-      if (error instanceof WeChatError) throw error;
-      throw requestFailure(call, error, signal);
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(urlWithQuery(call.url, call.query), {
+          // Stryker disable next-line StringLiteral: undici's request() sends GET for an empty method (`opts.method || 'GET'`).
+          method: 'GET',
+          dispatcher: this.#dispatcher,
+          // undici reads `on`/`once`/`removeListener` of an emitter signal; its type asks for a whole EventEmitter.
+          signal: deadline as unknown as EventEmitter,
+          headersTimeout: this.#timeout,
+          bodyTimeout: this.#timeout,
+          headers: ACCEPT_JSON,
+        });
+      } catch (error) {
+        throw requestFailure(call, error, deadline);
+      }
+      try {
+        if (response.statusCode !== 200) throw unexpectedStatus(call, response.statusCode);
+        const declared = response.headers['content-length'];
+        if (declared === undefined) return await readCapped(response.body, this.#maxResponseBytes, call);
+        // With a length declared, the HTTP parser delivers no more than it: the body is bounded.
+        if (Number(declared) > this.#maxResponseBytes) throw tooLarge(call, this.#maxResponseBytes);
+        return await response.body.text();
+      } catch (error) {
+        if (error instanceof WeChatError) throw error;
+        throw requestFailure(call, error, deadline);
+      } finally {
+        // Release the socket whatever happened; a consumed body makes this a no-op. The listener
+        // keeps an abort raised while destroying an unread body from becoming an uncaught error.
+        if (!response.body.readableEnded) {
+          response.body.on('error', ignore);
+          response.body.destroy();
+        }
+      }
     } finally {
-      // Release the socket whatever happened; a consumed body makes this a no-op. The listener
-      // keeps an abort raised while destroying an unread body from becoming an uncaught error.
-      response.body.on('error', () => {});
-      response.body.destroy();
+      deadline.clear();
     }
   }
+}
+
+const ACCEPT_JSON = Object.freeze({ accept: 'application/json, text/plain, */*' });
+
+/**
+ * A call's deadline, handed to undici as its `signal`. undici takes an EventEmitter there as well
+ * as an AbortSignal (its `signal?: AbortSignal | EventEmitter` option) and only ever listens for
+ * `abort`; this is that much of an emitter and no more. Not `AbortSignal.timeout()`: those stay
+ * registered (a timer and a weak reference each) for the whole timeout after the call ended,
+ * which at a few thousand logins a second is tens of thousands of live timers for the garbage
+ * collector to walk; nor an AbortController, whose EventTarget listeners cost more than the
+ * rest of the call's own work. The timer is cleared as soon as the call ends.
+ */
+class CallDeadline {
+  /** Whether the deadline passed (undici's `aborted` check is for AbortSignals only). */
+  expired = false;
+  readonly #timer: NodeJS.Timeout;
+  #listeners: Array<() => void> = [];
+
+  constructor(ms: number) {
+    this.#timer = setTimeout(expire, ms, this);
+  }
+
+  on(event: string, listener: () => void): this {
+    if (event === 'abort') this.#listeners.push(listener);
+    return this;
+  }
+
+  once(event: string, listener: () => void): this {
+    // Fired at most once anyway.
+    return this.on(event, listener);
+  }
+
+  addListener(event: string, listener: () => void): this {
+    return this.on(event, listener);
+  }
+
+  removeListener(event: string, listener: () => void): this {
+    if (event === 'abort') this.#listeners = this.#listeners.filter((known) => known !== listener);
+    return this;
+  }
+
+  off(event: string, listener: () => void): this {
+    return this.removeListener(event, listener);
+  }
+
+  /** Passes the deadline: every listener hears `abort`, once. */
+  expire(): void {
+    if (this.expired) return;
+    this.expired = true;
+    const listeners = this.#listeners;
+    this.#listeners = [];
+    for (const listener of listeners) listener();
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
+function expire(deadline: CallDeadline): void {
+  deadline.expire();
+}
+
+function ignore(): void {}
+
+/**
+ * The endpoint URL with the call's query appended. Built as text: WeChat's endpoints are plain
+ * URLs, and parsing and re-serializing one with `new URL()` on every call costs more than the
+ * rest of the call's own work. An endpoint that carries a query of its own (a proxy's key, say)
+ * goes through `URL` so a call's parameters replace its namesakes, as they always did.
+ */
+function urlWithQuery(endpoint: string, query: Readonly<Record<string, string>>): string {
+  if (endpoint.includes('?') || endpoint.includes('#')) {
+    const url = new URL(endpoint);
+    for (const key in query) url.searchParams.set(key, query[key] as string);
+    return url.href;
+  }
+  let text = endpoint;
+  let separator = '?';
+  for (const key in query) {
+    text += `${separator}${key}=${encodeURIComponent(query[key] as string)}`;
+    separator = '&';
+  }
+  return text;
 }
 
 async function readCapped(body: Dispatcher.ResponseData['body'], limit: number, call: Call): Promise<string> {
@@ -256,9 +345,9 @@ function unexpectedStatus(call: Call, status: number): WeChatResponseError {
   });
 }
 
-function requestFailure(call: Call, error: unknown, signal: AbortSignal): WeChatRequestError {
+function requestFailure(call: Call, error: unknown, deadline: CallDeadline): WeChatRequestError {
   const cause = safeCause(error, call.secrets);
-  if (signal.aborted) {
+  if (deadline.expired) {
     return new WeChatRequestError(`WeChat ${call.endpoint} did not answer within the timeout.`, {
       code: 'WECHAT_TIMEOUT',
       cause,

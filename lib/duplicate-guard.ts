@@ -12,7 +12,7 @@
  *    session fails like a forged state and learns nothing of the record.
  */
 import type { Request } from 'express';
-import { callbackKey, parseRecord, sessionTag, type CallbackRecord, type WeChatCallbackStore } from './duplicates.js';
+import { MemoryCallbackStore, callbackKey, parseRecord, sessionTag, type CallbackRecord, type WeChatCallbackStore } from './duplicates.js';
 import { STATE_MISMATCH } from './failures.js';
 
 /** The Passport actions a duplicate is ended with. */
@@ -183,6 +183,8 @@ export class DuplicateCallbackGuard {
    * rejects, and the store counts as unreachable for this request.
    */
   private call<T>(operation: () => Promise<T> | T): Promise<T> {
+    // The in-memory store answers at once: no deadline (and no timer per call) to keep.
+    if (this.store instanceof MemoryCallbackStore) return Promise.resolve().then(operation);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new Error('The duplicate-callback store did not answer in time.')), Math.min(STORE_DEADLINE_MS, this.waitMs));

@@ -3,7 +3,7 @@
  * the hashed keys and records kept in it. The protocol that uses them (claim, record, replay) is
  * in duplicate-guard.ts.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Where claimed callbacks are kept for a short while. One instance: the default in-memory store.
@@ -40,6 +40,8 @@ export type CallbackRecord = { sessions: string[]; /** When the claim expires (m
   | { status: 'error' }
 );
 
+const SWEEP_INTERVAL_MS = 1_000;
+
 /**
  * The in-memory store of one process: bounded in time (entries expire) and in size (the oldest
  * entries go first beyond `maxEntries`).
@@ -48,6 +50,7 @@ export class MemoryCallbackStore implements WeChatCallbackStore {
   readonly #entries = new Map<string, { value: string; expires: number }>();
   readonly #maxEntries: number;
   readonly #now: () => number;
+  #sweptAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: { maxEntries?: number; now?: () => number } = {}) {
     this.#maxEntries = options.maxEntries ?? 10_000;
@@ -77,9 +80,12 @@ export class MemoryCallbackStore implements WeChatCallbackStore {
   }
 
   #put(key: string, value: string, ttlSeconds: number): void {
+    const now = this.#now();
     this.#entries.delete(key);
-    this.#entries.set(key, { value, expires: this.#now() + ttlSeconds * 1000 });
-    this.#sweep(); // frees expired entries now, not only when the size bound drops them
+    this.#entries.set(key, { value, expires: now + ttlSeconds * 1000 });
+    // Frees expired entries now, not only when the size bound drops them; at most once a second,
+    // since a walk from the front first skips the holes deletions left in the Map.
+    if (now - this.#sweptAt >= SWEEP_INTERVAL_MS || now < this.#sweptAt) this.#sweep();
     while (this.#entries.size > this.#maxEntries) {
       const oldest = this.#entries.keys().next();
       if (oldest.done) break;
@@ -100,6 +106,7 @@ export class MemoryCallbackStore implements WeChatCallbackStore {
   // Entries are kept in insertion order with equal TTLs in practice, so expired ones lead.
   #sweep(): void {
     const now = this.#now();
+    this.#sweptAt = now;
     for (const [key, entry] of this.#entries) {
       if (entry.expires > now) break;
       this.#entries.delete(key);
@@ -138,5 +145,5 @@ export function parseRecord(value: string | null | undefined): CallbackRecord | 
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }

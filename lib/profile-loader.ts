@@ -4,7 +4,7 @@
  * token alone (WeChat refuses userinfo for `snsapi_base` with 48001).
  */
 import type { WeChatClient, WeChatUserInfoLang } from './client.js';
-import { parseProfile, profileFromToken, type WeChatIdentity, type WeChatProfile } from './profile.js';
+import { profileFromToken, profileOfCleanJSON, type WeChatIdentity, type WeChatProfile } from './profile.js';
 
 /** What a profile is read with: the token response's access token and ids. */
 export type ProfileToken = WeChatIdentity & { access_token: string; scope?: string };
@@ -29,5 +29,6 @@ export async function loadProfile(
   const identity = { openid: token.openid, unionid: token.unionid, appid };
   if (!grantsUserInfo(token.scope || fallbackScope)) return profileFromToken(identity);
   const { json, raw } = await client.getUserInfo(token.access_token, token.openid, lang);
-  return parseProfile(json, identity, raw);
+  // The client's parse already dropped prototype-polluting keys.
+  return profileOfCleanJSON(json, identity, raw);
 }

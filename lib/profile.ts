@@ -62,7 +62,15 @@ export function parseProfile(json: unknown, identity?: WeChatIdentity, raw?: str
     throw new WeChatResponseError('WeChat userinfo is not a JSON object.', { code: 'WECHAT_MALFORMED_RESPONSE' });
   }
   // NOTE: `_json` is handed to apps, which may merge it: an own `__proto__` key there pollutes.
-  const info = withoutProtoKeys(json as Record<string, unknown>);
+  return profileOfCleanJSON(withoutProtoKeys(json as Record<string, unknown>), identity, raw);
+}
+
+/**
+ * {@link parseProfile} of userinfo JSON already free of prototype-polluting keys (what the client's
+ * parse gives): the same checks and profile, without walking the JSON a second time.
+ * @internal
+ */
+export function profileOfCleanJSON(info: Record<string, unknown>, identity?: WeChatIdentity, raw?: string): WeChatProfile {
   const known = nonEmpty(identity?.openid);
   const openid = nonEmpty(info.openid) ?? known;
   if (openid === undefined) {
@@ -126,6 +134,11 @@ function genderOf(sex: unknown): 'male' | 'female' | undefined {
 
 const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+// http(s)://name.tld/path: a host of two or more lower-case labels whose last starts with a letter
+// (not an IP address, not localhost, nothing URL would rewrite), no port, no punycode, and a path
+// without dots, so no `..` to resolve and nothing to percent-encode.
+const PLAIN_HTTP_URL = /^http(s?):\/\/(?!(?:[^/]*\.)?xn--)(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*(?:\/[A-Za-z0-9_-]*)+$/;
+
 // NOTE: WeChat often serves headimgurl over http although https works (docs/wechat-protocol.md#user-info-the-avatar-url); an http
 // avatar on an https page is mixed content. The size suffix (/132, /0) is kept: changing it can 404.
 // A loopback host (the local emulator playing WeChat's avatar host) stays http: it serves no TLS,
@@ -133,6 +146,10 @@ const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '
 function httpsAvatar(value: unknown): string | undefined {
   const url = nonEmpty(value);
   if (url === undefined) return undefined;
+  // WeChat's own avatar links are plain: a lower-case DNS name, a path of letters, digits, `_`
+  // and `-`. For those, URL parsing would change nothing but the scheme, so it is skipped.
+  const plain = PLAIN_HTTP_URL.exec(url);
+  if (plain) return plain[1] === 's' ? url : `https${url.slice(4)}`;
   let parsed: URL;
   try {
     parsed = new URL(url);

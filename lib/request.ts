@@ -1,8 +1,7 @@
 /**
- * Reading a request as the strategies need it: the callback's code and state (query only), the
- * view of the request passport-oauth2 gets, a posted field, whether a code could be WeChat's, and
- * the absolute callback URL behind the host's own proxy settings. Knows hosts (Express, Fastify,
- * NestJS), not WeChat's API.
+ * Reading a request as the strategies need it: the callback's code and state (query only), a
+ * posted field, whether a code could be WeChat's, and the absolute callback URL behind the host's
+ * own proxy settings. Knows hosts (Express, Fastify, NestJS), not WeChat's API.
  */
 import type { Request } from 'express';
 import { WeChatOptionsError } from './errors.js';
@@ -26,52 +25,21 @@ export function fieldOf(bag: unknown, name: string): unknown {
 }
 
 /**
- * The code and state of a callback. WeChat sends the user back with a GET, so both come from the
- * query only; an empty `code=` counts as none. Undefined when absent.
+ * The code and state of a callback, from the request's parsed query. WeChat sends the user back
+ * with a GET, so both come from the query only; an empty `code=` counts as none. Undefined when
+ * absent.
  */
-export function callbackParams(req: Request): { code: string | undefined; state: string | undefined } {
-  const code = queryParam(req, 'code');
-  return { code: code === '' ? undefined : code, state: queryParam(req, 'state') };
+export function callbackParams(query: unknown): { code: string | undefined; state: string | undefined } {
+  const code = queryParam(query, 'code');
+  return { code: code === '' ? undefined : code, state: queryParam(query, 'state') };
 }
 
-function queryParam(req: Request, name: string): string | undefined {
-  const value = fieldOf(req.query, name);
+function queryParam(query: unknown, name: string): string | undefined {
+  const value = fieldOf(query, name);
   if (value === undefined) return undefined;
   // `?code=a&code=b` arrives as an array: not something WeChat sends, and not a plausible code.
   return typeof value === 'string' ? value : '\u0000';
 }
-
-/**
- * The request as passport-oauth2 may see it. passport-oauth2 also reads `code` and `state` from
- * the body, which would let a body turn a login start into a callback our checks never saw, and it
- * acts on `?error=…&error_description=…` before any state check — WeChat never sends those, so a
- * crafted link would put its own text in the app's failure message or logs. When a request holds
- * either, passport-oauth2 sees it through a view without them (reads and session writes still reach
- * the real request).
- */
-export function passportView(req: Request): Request {
-  const body: unknown = req.body;
-  const query: unknown = req.query;
-  const bodyHasCallback = typeof body === 'object' && body !== null && ('code' in body || 'state' in body);
-  const queryHasError = typeof query === 'object' && query !== null && OAUTH_ERROR_PARAMS.some((name) => Object.hasOwn(query, name));
-  if (!bodyHasCallback && !queryHasError) return req;
-  const hidden = new Map<PropertyKey, unknown>();
-  if (bodyHasCallback) hidden.set('body', undefined);
-  if (queryHasError) {
-    const kept = Object.entries(query as Record<string, unknown>).filter(([name]) => !OAUTH_ERROR_PARAMS.includes(name));
-    hidden.set('query', Object.fromEntries(kept));
-  }
-  // Reads go through a view that inherits from the request (its own properties are only the hidden
-  // ones, so a read-only `query` the app pinned on the request breaks no proxy invariant); writes
-  // go to the real request, where the next handler reads what a passReqToCallback verify set.
-  const descriptors: PropertyDescriptorMap = {};
-  for (const [key, value] of hidden) descriptors[key as string] = { value, writable: true, enumerable: true, configurable: true };
-  const view = Object.create(req, descriptors) as Request;
-  const targetOf = (key: PropertyKey): object => (hidden.has(key) ? view : req);
-  return new Proxy(view, { set: (_view, key, value) => Reflect.set(targetOf(key), key, value) });
-}
-
-const OAUTH_ERROR_PARAMS: readonly string[] = ['error', 'error_description', 'error_uri'];
 
 /**
  * Makes a relative callbackURL absolute from the request. Reads only `headers`, `url` and the

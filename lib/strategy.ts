@@ -5,7 +5,7 @@
  */
 import type { Request } from 'express';
 import OAuth2Strategy from 'passport-oauth2';
-import { beginAttempt } from './attempt.js';
+import { LoginAttempt } from './attempt.js';
 import type { WeChatTokenResponse } from './client.js';
 import { DuplicateCallbackGuard } from './duplicate-guard.js';
 import { MemoryCallbackStore } from './duplicates.js';
@@ -29,7 +29,7 @@ import { PendingLoginStateStore } from './state-store.js';
 import { resolveSettings, type LoginFlowSettings, type WeChatSettings } from './settings.js';
 import type { WeChatIdentity, WeChatProfile } from './profile.js';
 import { loadProfile } from './profile-loader.js';
-import { callbackParams, isPlausibleCode, passportView, resolveCallbackURL } from './request.js';
+import { callbackParams, isPlausibleCode, resolveCallbackURL } from './request.js';
 import { buildWxLoginOptions, type WxLoginOptions, type WxLoginStyle } from './wxlogin.js';
 
 export { isInsideWeChat } from './login-flows.js';
@@ -76,6 +76,10 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
   declare _stateStore: OAuth2Strategy.StateStore;
   /** @internal passport-oauth2's session key. */
   declare _key: string;
+  /** @internal The app's verify, as passport-oauth2 keeps it. */
+  declare _verify: (...args: unknown[]) => unknown;
+  /** @internal Whether verify gets the request first. */
+  declare _passReqToCallback: boolean;
   /** @internal Whether callbacks are checked against a state store (not `state: false`). */
   readonly _checksState: boolean;
   /** @internal */
@@ -144,7 +148,9 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
    */
   override authenticate(req: Request, options: WeChatAuthenticateOptions = {}): void {
     try {
-      const { code, state } = callbackParams(req);
+      // Read once: Express 5 parses the query string again on every read of req.query.
+      const query: unknown = req.query;
+      const { code, state } = callbackParams(query);
       if (code === undefined && state !== undefined) {
         // NOTE: a user who declines comes back with state and no code, or not at all
         // (docs/wechat-protocol.md#declined-logins). Sending them back to WeChat would loop: fail instead.
@@ -154,23 +160,27 @@ export class WeChatStrategy<Req = Request> extends OAuth2Strategy {
       const flow = code === undefined ? flowForLogin(this._flows, req, options.flow) : flowForCallback(this._flows, state);
       if (!flow) return failEarly(this, this._settings.apps[0]?.appId ?? '', STATE_MISMATCH);
       const callbackURL = resolveCallbackURL(req, options.callbackURL ?? this._settings.callbackURL, this._settings.trustProxy);
-      // passport-oauth2 must read the request as we just did (no body code or state, no ?error=).
-      const view = passportView(req);
       // Only a callback with a code can be a duplicate: the start of a login skips the hashing.
       const callback = code === undefined ? undefined : this._duplicates?.callbackOf(req, flow.settings.appId, code, state ?? '');
-      const attempt = beginAttempt(this, {
+      const attempt = new LoginAttempt(this, {
         flow,
         req,
         callback,
         guard: this._duplicates,
         qrLang: this._settings.qrLang,
         skipUserProfile: this._settings.skipUserProfile,
-        loadProfile: (token) => this.loadUserProfile(token, { flow: flow.settings.flow }),
+        loadProfile: (token) => loadProfile(flow.client, flow.settings.appId, token, flow.settings.scope, this._settings.lang),
       });
+      // What passport-oauth2 hands state stores about the login.
+      const meta = { authorizationURL: flow.oauth2._authorizeUrl, tokenURL: flow.oauth2._accessTokenUrl, clientID: flow.oauth2._clientId, callbackURL } as OAuth2Strategy.Metadata;
+      if (code !== undefined) {
+        // passport-oauth2 would read a state from the body when the query has none; a WeChat callback never has one there.
+        return attempt.finishCallback(code, state || undefined, meta, { verify: this._verify, passReqToCallback: this._passReqToCallback });
+      }
       // passport-oauth2 sends a string `state` to WeChat as it is and stores nothing, so its callback
       // could never verify: while the strategy checks state, a string is app state like an object.
       const appState = typeof options.state === 'string' && this._checksState ? wrapTextState(options.state) : options.state;
-      OAuth2Strategy.prototype.authenticate.call(attempt, view, { ...options, state: appState, callbackURL, scope: options.scope ?? flow.settings.scope });
+      attempt.startLogin(appState, meta, { redirectURI: callbackURL, scope: options.scope ?? flow.settings.scope, params: this.authorizationParams(options) });
     } catch (error) {
       this.error(error instanceof Error ? error : new Error(String(error)));
     }
