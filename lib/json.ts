@@ -7,9 +7,11 @@
  * `Object.prototype` as well.
  */
 
-// A `\u` escape can spell a key without the text containing it (`"\u005f_proto__"`), so any
-// escape sends the text through the reviver too. Answers with neither pay nothing.
-const MAY_HOLD_DANGER = /__proto__|constructor|prototype|\\u/;
+// A `\u` escape can spell a key without the text containing it (`"\u005f_proto__"`), so an
+// escape of an underscore or a lower-case ASCII letter (`\u005f`…`\u007a`, any case of hex) sends
+// the text through the reviver too. Other escapes (a nickname's emoji, `\ud83d\ude00`) cannot
+// spell those keys, and answers with neither pay nothing.
+const MAY_HOLD_DANGER = /__proto__|constructor|prototype|\\u00[5-7]/;
 
 /**
  * Keys a merge walks into the prototype chain: `__proto__` always, and `constructor` or
