@@ -4,7 +4,7 @@
  * answer goes to wechat-answers.ts to be read, and any failure is redacted (redaction.ts).
  */
 import type { EventEmitter } from 'node:events';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { observeCall } from './diagnostics.js';
 import { WeChatError, WeChatRequestError, WeChatResponseError, type WeChatEndpoint } from './errors.js';
 import { safeCause } from './redaction.js';
@@ -63,9 +63,33 @@ export interface WeChatClientOptions {
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
+type Undici = typeof import('undici');
+
+// undici takes about 100 ms to load, several times the rest of the package: it is loaded when a
+// client is made (in the background, after the app's own start-up code ran) or at the first
+// WeChat call, whichever comes first, so importing the package costs little and the first login
+// pays at most the rest of that one load.
+let undiciLoading: Promise<Undici> | undefined;
+let undici: Undici | undefined;
+
+function loadUndici(): Promise<Undici> {
+  undiciLoading ??= import('undici').then((loaded) => (undici = loaded));
+  return undiciLoading;
+}
+
+function warmUndici(): void {
+  // A load that fails here fails again, and is reported, at the first call.
+  if (!undiciLoading) setImmediate(() => loadUndici().catch(() => (undiciLoading = undefined))).unref();
+}
+
 // One keep-alive pool for every strategy in the process, so logins reuse TLS connections to
 // api.weixin.qq.com instead of opening one per call. Idle sockets do not keep the process alive.
-const sharedAgent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connections: 64 });
+let sharedAgent: Dispatcher | undefined;
+
+function sharedAgentOf(loaded: Undici): Dispatcher {
+  sharedAgent ??= new loaded.Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connections: 64 });
+  return sharedAgent;
+}
 
 /** A WeChat API call's query, with the values that must never be shown anywhere. */
 interface Call {
@@ -99,7 +123,7 @@ export class WeChatClient {
   readonly #endpoints: WeChatEndpoints;
   readonly #timeout: number;
   readonly #maxResponseBytes: number;
-  readonly #dispatcher: Dispatcher;
+  readonly #dispatcher: Dispatcher | undefined;
 
   constructor(options: WeChatClientOptions) {
     this.appId = options.appId;
@@ -107,8 +131,9 @@ export class WeChatClient {
     this.#endpoints = options.endpoints;
     this.#timeout = options.timeout;
     this.#maxResponseBytes = options.maxResponseBytes;
-    // The option is undici's Dispatcher, typed structurally (WeChatDispatcher).
-    this.#dispatcher = (options.dispatcher as Dispatcher | undefined) ?? sharedAgent;
+    // The option is undici's Dispatcher, typed structurally (WeChatDispatcher); the shared Agent when absent.
+    this.#dispatcher = options.dispatcher as Dispatcher | undefined;
+    warmUndici();
   }
 
   /** Exchanges a login code for the user's tokens and openid. Never retried: codes are single-use. */
@@ -191,10 +216,11 @@ export class WeChatClient {
     try {
       let response: Dispatcher.ResponseData;
       try {
-        response = await request(urlWithQuery(call.url, call.query), {
+        const http = undici ?? (await loadUndici());
+        response = await http.request(urlWithQuery(call.url, call.query), {
           // Stryker disable next-line StringLiteral: undici's request() sends GET for an empty method (`opts.method || 'GET'`).
           method: 'GET',
-          dispatcher: this.#dispatcher,
+          dispatcher: this.#dispatcher ?? sharedAgentOf(http),
           // undici reads `on`/`once`/`removeListener` of an emitter signal; its type asks for a whole EventEmitter.
           signal: deadline as unknown as EventEmitter,
           headersTimeout: this.#timeout,

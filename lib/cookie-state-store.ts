@@ -4,7 +4,9 @@
  * one short-lived, signed cookie in the browser that started it; the callback must bring it back
  * (docs/state.md, "No session: the cookie store").
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { crypto } from './builtins.js';
+
+const { createHash, createHmac, randomBytes, timingSafeEqual } = crypto;
 import type { Request } from 'express';
 import type OAuth2Strategy from 'passport-oauth2';
 import { WeChatOptionsError } from './errors.js';

@@ -6,7 +6,7 @@
  * URL), timings and WeChat's verdict (errcode, rid) or the package's error code.
  */
 import { channel } from 'node:diagnostics_channel';
-import { debuglog } from 'node:util';
+import { util } from './builtins.js';
 import { WeChatError, type WeChatEndpoint, type WeChatErrorCode } from './errors.js';
 
 /** diagnostics_channel name published when a WeChat call starts. */
@@ -41,7 +41,7 @@ const callStart = channel(WECHAT_CALL_START_CHANNEL);
 const callEnd = channel(WECHAT_CALL_END_CHANNEL);
 
 /** NODE_DEBUG=passport-wechat-oauth2. Only ever given texts free of secrets. */
-export const debug = debuglog('passport-wechat-oauth2');
+export const debug = util.debuglog('passport-wechat-oauth2');
 
 /**
  * Runs one WeChat call, telling the channels and the debug log how it went. When nobody listens

@@ -3,7 +3,7 @@
  * the hashed keys and records kept in it. The protocol that uses them (claim, record, replay) is
  * in duplicate-guard.ts.
  */
-import { hash } from 'node:crypto';
+import { crypto } from './builtins.js';
 
 /**
  * Where claimed callbacks are kept for a short while. One instance: the default in-memory store.
@@ -145,5 +145,5 @@ export function parseRecord(value: string | null | undefined): CallbackRecord | 
 }
 
 function sha256(text: string): string {
-  return hash('sha256', text, 'hex');
+  return crypto.hash('sha256', text, 'hex');
 }

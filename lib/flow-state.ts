@@ -3,7 +3,7 @@
  * callback which app started the login (its code only works with that app's AppSecret), in a way
  * an attacker editing the URL cannot change, whatever state store the app brings.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { crypto } from './builtins.js';
 import type { Request } from 'express';
 import type OAuth2Strategy from 'passport-oauth2';
 import type { WeChatFlow } from './options.js';
@@ -43,7 +43,7 @@ const TAG_LENGTH = 16;
  * same deployment derives the same key, and the key says nothing of the secrets.
  */
 export function flowBindingKey(appSecrets: readonly string[]): Buffer {
-  return createHmac('sha256', 'passport-wechat-oauth2 state flow binding').update(appSecrets.join('\u0000')).digest();
+  return crypto.createHmac('sha256', 'passport-wechat-oauth2 state flow binding').update(appSecrets.join('\u0000')).digest();
 }
 
 /**
@@ -87,11 +87,11 @@ function boundHandle(binding: FlowBinding, state: unknown): string | undefined {
   const handle = state.slice(binding.prefix.length, -TAG_LENGTH);
   const tag = Buffer.from(state.slice(-TAG_LENGTH));
   // A state from the URL may hold any characters: compare only what has the tag's length.
-  return tag.length === TAG_LENGTH && timingSafeEqual(tag, Buffer.from(tagOf(binding, handle))) ? handle : undefined;
+  return tag.length === TAG_LENGTH && crypto.timingSafeEqual(tag, Buffer.from(tagOf(binding, handle))) ? handle : undefined;
 }
 
 function tagOf(binding: FlowBinding, handle: string): string {
-  return createHmac('sha256', binding.key).update(binding.prefix + handle).digest('hex').slice(0, TAG_LENGTH);
+  return crypto.createHmac('sha256', binding.key).update(binding.prefix + handle).digest('hex').slice(0, TAG_LENGTH);
 }
 
 /** The state prefix of a flow when a strategy holds two apps. */

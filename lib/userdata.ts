@@ -4,8 +4,7 @@
  *
  * WeChat's algorithm: https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/signature.html
  */
-import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
-import { inspect } from 'node:util';
+import { crypto, util } from './builtins.js';
 import { WeChatUserDataError } from './errors.js';
 
 /** What WeChat stamps into every encrypted payload: the app it was made for, and when. */
@@ -63,8 +62,8 @@ const BLOCK = 16;
 export function verifyUserDataSignature(rawData: string, signature: string, sessionKey: string): boolean {
   if (typeof rawData !== 'string' || typeof signature !== 'string' || typeof sessionKey !== 'string') return false;
   if (sessionKey === '' || !SHA1_HEX.test(signature)) return false;
-  const expected = createHash('sha1').update(rawData + sessionKey, 'utf8').digest();
-  return timingSafeEqual(expected, Buffer.from(signature, 'hex'));
+  const expected = crypto.createHash('sha1').update(rawData + sessionKey, 'utf8').digest();
+  return crypto.timingSafeEqual(expected, Buffer.from(signature, 'hex'));
 }
 
 /**
@@ -159,7 +158,7 @@ export class WeChatSessionKey {
     return '[redacted]';
   }
 
-  [inspect.custom](): string {
+  [util.inspect.custom](): string {
     return `WeChatSessionKey { appid: ${JSON.stringify(this.appid)}, session_key: [redacted] }`;
   }
 }
@@ -180,7 +179,7 @@ function decodeBase64(value: unknown, what: string, bytes?: number): Buffer {
 // the parser's error, whose message quotes the decrypted text. Which step failed must not show.
 function decryptObject(key: Buffer, iv: Buffer, ciphertext: Buffer): Record<string, unknown> {
   try {
-    const aes = createDecipheriv('aes-128-cbc', key, iv); // PKCS#7 padding is checked by final()
+    const aes = crypto.createDecipheriv('aes-128-cbc', key, iv); // PKCS#7 padding is checked by final()
     const plain = Buffer.concat([aes.update(ciphertext), aes.final()]);
     const json: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plain));
     if (typeof json === 'object' && json !== null && !Array.isArray(json)) return json as Record<string, unknown>;
