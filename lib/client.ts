@@ -3,9 +3,9 @@
  * imports undici. Every call is a GET with a deadline, a response size cap and no redirects; the
  * answer goes to wechat-answers.ts to be read, and any failure is redacted (redaction.ts).
  */
-import type { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { observeCall } from './diagnostics.js';
+import { cappedGet, type GetFailure } from './http-get.js';
 import { WeChatError, WeChatRequestError, WeChatResponseError, type WeChatEndpoint } from './errors.js';
 import { safeCause } from './redaction.js';
 import {
@@ -210,113 +210,25 @@ export class WeChatClient {
   }
 
   async #fetchText(call: Call): Promise<string> {
-    // One deadline for the whole exchange, body included: headersTimeout/bodyTimeout alone would
-    // let a server that drips one byte at a time hold the login for ever.
-    const deadline = new CallDeadline(this.#timeout);
+    const url = urlWithQuery(call.url, call.query);
+    // Stryker disable next-line ArithmeticOperator: the search starts after the scheme's `//`.
+    const pathStart = url.indexOf('/', url.indexOf('//') + 2);
     try {
-      let response: Dispatcher.ResponseData;
-      try {
-        const http = undici ?? (await loadUndici());
-        response = await http.request(urlWithQuery(call.url, call.query), {
-          // Stryker disable next-line StringLiteral: undici's request() sends GET for an empty method (`opts.method || 'GET'`).
-          method: 'GET',
-          dispatcher: this.#dispatcher ?? sharedAgentOf(http),
-          // undici reads `on`/`once`/`removeListener` of an emitter signal; its type asks for a whole EventEmitter.
-          signal: deadline as unknown as EventEmitter,
-          headersTimeout: this.#timeout,
-          bodyTimeout: this.#timeout,
-          headers: ACCEPT_JSON,
-        });
-      } catch (error) {
-        throw requestFailure(call, error, deadline);
-      }
-      try {
-        if (response.statusCode !== 200) throw unexpectedStatus(call, response.statusCode);
-        const declared = response.headers['content-length'];
-        if (declared === undefined) return await readCapped(response.body, this.#maxResponseBytes, call);
-        // With a length declared, the HTTP parser delivers no more than it: the body is bounded.
-        if (Number(declared) > this.#maxResponseBytes) throw tooLarge(call, this.#maxResponseBytes);
-        return await response.body.text();
-      } catch (error) {
-        if (error instanceof WeChatError) throw error;
-        throw requestFailure(call, error, deadline);
-      } finally {
-        // Release the socket whatever happened; a consumed body makes this a no-op. The listener
-        // keeps an abort raised while destroying an unread body from becoming an uncaught error.
-        if (!response.body.readableEnded) {
-          response.body.on('error', ignore);
-          response.body.destroy();
-        }
-      }
-    } finally {
-      deadline.clear();
+      const http = undici ?? (await loadUndici());
+      return await cappedGet(this.#dispatcher ?? sharedAgentOf(http), {
+        origin: pathStart === -1 ? url : url.slice(0, pathStart),
+        path: pathStart === -1 ? '/' : url.slice(pathStart),
+        headers: ACCEPT_JSON,
+        timeout: this.#timeout,
+        maxBytes: this.#maxResponseBytes,
+      });
+    } catch (error) {
+      throw failureOfGet(call, error as GetFailure | Error, this.#maxResponseBytes);
     }
   }
 }
 
 const ACCEPT_JSON = Object.freeze({ accept: 'application/json, text/plain, */*' });
-
-/**
- * A call's deadline, handed to undici as its `signal`. undici takes an EventEmitter there as well
- * as an AbortSignal (its `signal?: AbortSignal | EventEmitter` option) and only ever listens for
- * `abort`; this is that much of an emitter and no more. Not `AbortSignal.timeout()`: those stay
- * registered (a timer and a weak reference each) for the whole timeout after the call ended,
- * which at a few thousand logins a second is tens of thousands of live timers for the garbage
- * collector to walk; nor an AbortController, whose EventTarget listeners cost more than the
- * rest of the call's own work. The timer is cleared as soon as the call ends.
- */
-class CallDeadline {
-  /** Whether the deadline passed (undici's `aborted` check is for AbortSignals only). */
-  expired = false;
-  readonly #timer: NodeJS.Timeout;
-  #listeners: Array<() => void> = [];
-
-  constructor(ms: number) {
-    this.#timer = setTimeout(expire, ms, this);
-  }
-
-  on(event: string, listener: () => void): this {
-    if (event === 'abort') this.#listeners.push(listener);
-    return this;
-  }
-
-  once(event: string, listener: () => void): this {
-    // Fired at most once anyway.
-    return this.on(event, listener);
-  }
-
-  addListener(event: string, listener: () => void): this {
-    return this.on(event, listener);
-  }
-
-  removeListener(event: string, listener: () => void): this {
-    if (event === 'abort') this.#listeners = this.#listeners.filter((known) => known !== listener);
-    return this;
-  }
-
-  off(event: string, listener: () => void): this {
-    return this.removeListener(event, listener);
-  }
-
-  /** Passes the deadline: every listener hears `abort`, once. */
-  expire(): void {
-    if (this.expired) return;
-    this.expired = true;
-    const listeners = this.#listeners;
-    this.#listeners = [];
-    for (const listener of listeners) listener();
-  }
-
-  clear(): void {
-    clearTimeout(this.#timer);
-  }
-}
-
-function expire(deadline: CallDeadline): void {
-  deadline.expire();
-}
-
-function ignore(): void {}
 
 /**
  * The endpoint URL with the call's query appended. Built as text: WeChat's endpoints are plain
@@ -337,17 +249,6 @@ function urlWithQuery(endpoint: string, query: Readonly<Record<string, string>>)
     separator = '&';
   }
   return text;
-}
-
-async function readCapped(body: Dispatcher.ResponseData['body'], limit: number, call: Call): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge(call, limit);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 function tooLarge(call: Call, limit: number): WeChatResponseError {
@@ -371,14 +272,22 @@ function unexpectedStatus(call: Call, status: number): WeChatResponseError {
   });
 }
 
-function requestFailure(call: Call, error: unknown, deadline: CallDeadline): WeChatRequestError {
-  const cause = safeCause(error, call.secrets);
-  if (deadline.expired) {
+/** The typed error of a GET that gave no body: loading undici failed, or the call itself did. */
+function failureOfGet(call: Call, failure: GetFailure | Error, maxBytes: number): WeChatError {
+  if (failure instanceof Error) return networkFailure(call, failure);
+  if (failure.reason === 'status') return unexpectedStatus(call, failure.status);
+  if (failure.reason === 'too-large') return tooLarge(call, maxBytes);
+  if (failure.reason === 'timeout') {
     return new WeChatRequestError(`WeChat ${call.endpoint} did not answer within the timeout.`, {
       code: 'WECHAT_TIMEOUT',
-      cause,
+      cause: safeCause(failure.cause, call.secrets),
     });
   }
+  return networkFailure(call, failure.cause);
+}
+
+function networkFailure(call: Call, error: unknown): WeChatRequestError {
+  const cause = safeCause(error, call.secrets);
   // Node's connect errors (an AggregateError per address tried) have an empty message but a code.
   const said = cause.message !== '' ? cause.message : cause.code;
   const reason = said === undefined ? '' : `: ${said}`;
