@@ -283,7 +283,10 @@ async function main(): Promise<void> {
       })();
     } else if (message.type === 'usage') {
       const cpu = process.cpuUsage(mark);
-      process.send?.({ type: 'usage', id: message.id, cpuMicros: cpu.user + cpu.system, maxRssKB: process.resourceUsage().maxRSS });
+      const maxRssKB = process.resourceUsage().maxRSS;
+      // With --expose-gc (BENCH_MEMORY_DETAIL=1): the heap the app keeps, not garbage waiting for a collection.
+      (globalThis as { gc?: () => void }).gc?.();
+      process.send?.({ type: 'usage', id: message.id, cpuMicros: cpu.user + cpu.system, maxRssKB, memory: process.memoryUsage() });
     }
   });
   process.on('disconnect', () => {

@@ -108,7 +108,11 @@ async function phase(app: Child, stub: Child, pool: Pool, concurrency: number, s
 
 async function benchOne(scenario: Scenario, implementation: Implementation, round: number, stub: Child, env: NodeJS.ProcessEnv): Promise<Run> {
   const withState = scenario === 'session';
-  const app = await startChild(fileURLToPath(new URL('./app.ts', import.meta.url)), { args: [implementation], env: { ...env, BENCH_STATE: withState ? '1' : '0' } });
+  const app = await startChild(fileURLToPath(new URL('./app.ts', import.meta.url)), {
+    args: [implementation],
+    env: { ...env, BENCH_STATE: withState ? '1' : '0' },
+    execArgv: process.env.BENCH_MEMORY_DETAIL === '1' ? ['--expose-gc'] : [],
+  });
   const pool = new Pool(String(app.ready.url), { connections: CONCURRENCY, keepAliveTimeout: 60_000 });
   try {
     const lifeStart = (await stub.ask<{ stats: StubStats }>('stats')).stats;
@@ -119,7 +123,12 @@ async function benchOne(scenario: Scenario, implementation: Implementation, roun
     const warmSequential = await drive(pool, 1, 0.5, withState);
     const sequential = await phase(app, stub, pool, 1, SEQ_SECONDS, withState);
     const lifeEnd = (await stub.ask<{ stats: StubStats }>('stats')).stats;
-    const usage = await app.ask<{ maxRssKB: number }>('usage');
+    const usage = await app.ask<{ maxRssKB: number; memory: NodeJS.MemoryUsage }>('usage');
+    if (process.env.BENCH_MEMORY_DETAIL === '1') {
+      const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+      console.log(`    ${implementation} memory at the end (after a full GC): rss ${mb(usage.memory.rss)}, heap ${mb(usage.memory.heapUsed)} of ${mb(usage.memory.heapTotal)}, ` +
+        `external ${mb(usage.memory.external)}, array buffers ${mb(usage.memory.arrayBuffers)}; peak rss ${mb(usage.maxRssKB * 1024)}`);
+    }
     const failures = warmConcurrent.failures + warmSequential.failures + sequential.failures + concurrent.failures;
     if (failures > 0) {
       const first = warmConcurrent.firstFailure ?? warmSequential.firstFailure ?? sequential.firstFailure ?? concurrent.firstFailure;
