@@ -37,24 +37,45 @@ export const STATE_PATTERN = /^[A-Za-z0-9]{1,128}$/;
  * ```
  */
 export function buildAuthorizeURL(base: string, params: AuthorizeURLParams): string {
-  if (params.state !== undefined && !STATE_PATTERN.test(params.state)) {
+  return withLoginParams(authorizePrefix(base, params.appid, params.redirectURI, params.scope), params.state, params.extra);
+}
+
+/** `base?appid=…&redirect_uri=…&response_type=code&scope=…`: the part of a link every login of one app and callback shares. */
+function authorizePrefix(base: string, appid: string, redirectURI: string, scope: string): string {
+  const [withoutFragment = base] = base.split('#');
+  const separator = !withoutFragment.includes('?') ? '?' : /[?&]$/.test(withoutFragment) ? '' : '&';
+  return `${withoutFragment}${separator}appid=${encode(appid)}&redirect_uri=${encode(redirectURI)}&response_type=code&scope=${encode(scope)}`;
+}
+
+/** The prefix completed with one login's state, the extra parameters and `#wechat_redirect`. */
+function withLoginParams(prefix: string, state: string | undefined, extra: AuthorizeURLParams['extra']): string {
+  if (state !== undefined && !STATE_PATTERN.test(state)) {
     throw new WeChatOptionsError(
       'WeChat only accepts a state of 1 to 128 letters and digits; the state store produced another value. ' +
         "Use `state: true` (passport-oauth2's session store) or a store whose handles are alphanumeric.",
     );
   }
-  const pairs: Array<readonly [string, string]> = [
-    ['appid', params.appid],
-    ['redirect_uri', params.redirectURI],
-    ['response_type', 'code'],
-    ['scope', params.scope],
-  ];
-  if (params.state !== undefined) pairs.push(['state', params.state]);
-  pairs.push(...(params.extra ?? []));
-  const query = pairs.map(([key, value]) => `${encode(key)}=${encode(value)}`).join('&');
-  const [withoutFragment = base] = base.split('#');
-  const separator = !withoutFragment.includes('?') ? '?' : /[?&]$/.test(withoutFragment) ? '' : '&';
-  return `${withoutFragment}${separator}${query}#wechat_redirect`;
+  let link = state === undefined ? prefix : `${prefix}&state=${state}`;
+  for (const [key, value] of extra ?? []) link += `&${encode(key)}=${encode(value)}`;
+  return `${link}#wechat_redirect`;
+}
+
+// The prefixes of recent links, per app: building one encodes the callback URL, a few µs a login.
+// Bounded, since a relative callbackURL resolves per Host header.
+const PREFIXES = new WeakMap<LoginFlowSettings, Map<string, string>>();
+const MAX_PREFIXES_PER_APP = 16;
+
+function cachedPrefix(flow: LoginFlowSettings, redirectURI: string, scope: string): string {
+  let prefixes = PREFIXES.get(flow);
+  if (!prefixes) PREFIXES.set(flow, (prefixes = new Map()));
+  const key = `${scope}\u0000${redirectURI}`;
+  let prefix = prefixes.get(key);
+  if (prefix === undefined) {
+    prefix = authorizePrefix(flow.authorizationURL, flow.appId, redirectURI, scope);
+    if (prefixes.size >= MAX_PREFIXES_PER_APP) prefixes.delete(prefixes.keys().next().value as string);
+    prefixes.set(key, prefix);
+  }
+  return prefix;
 }
 
 // Commas separate scopes in WeChat's own links (`snsapi_base,snsapi_userinfo`); keep them readable.
@@ -104,5 +125,5 @@ export function loginLink(flow: LoginFlowSettings, link: LoginLinkParams): strin
   if (flow.flow === 'website' && link.qrLang) extra.push(['lang', link.qrLang]);
   // Only an Official Account login can have forcePopup: resolveSettings refuses it on a website app.
   if (flow.forcePopup) extra.push(['forcePopup', 'true']);
-  return buildAuthorizeURL(flow.authorizationURL, { appid: flow.appId, redirectURI: link.redirectURI, scope, state: link.state, extra });
+  return withLoginParams(cachedPrefix(flow, link.redirectURI, scope), link.state, extra);
 }

@@ -7,3 +7,20 @@
  */
 export const crypto = process.getBuiltinModule('node:crypto');
 export const util = process.getBuiltinModule('node:util');
+
+// Random bytes drawn from the CSPRNG 4 KB at a time, as crypto.randomUUID() does: one call into
+// OpenSSL per 340 state handles instead of one per login. Each byte is handed out once.
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let used = POOL_BYTES;
+
+/** `bytes` fresh random bytes (from Node's CSPRNG) as lower-case hex. */
+export function randomHex(bytes: number): string {
+  if (used + bytes > pool.length) {
+    pool = crypto.randomBytes(Math.max(POOL_BYTES, bytes));
+    used = 0;
+  }
+  const hex = pool.toString('hex', used, used + bytes);
+  used += bytes;
+  return hex;
+}

@@ -4,9 +4,9 @@
  * one short-lived, signed cookie in the browser that started it; the callback must bring it back
  * (docs/state.md, "No session: the cookie store").
  */
-import { crypto } from './builtins.js';
+import { crypto, randomHex } from './builtins.js';
 
-const { createHash, createHmac, randomBytes, timingSafeEqual } = crypto;
+const { createHash, createHmac, timingSafeEqual } = crypto;
 import type { Request } from 'express';
 import type OAuth2Strategy from 'passport-oauth2';
 import { WeChatOptionsError } from './errors.js';
@@ -73,7 +73,7 @@ export class CookieStateStore {
     if (!response) return callback(noResponse());
     const secure = secureCallback(meta);
     if (secure === undefined) return callback(insecureCallback());
-    const handle = randomBytes(12).toString('hex');
+    const handle = randomHex(12);
     const name = this.#name(handle, secure);
     const expiresAt = Date.now() + PENDING_LOGIN_TTL_MS;
     const hasState = state !== undefined && state !== null && state !== false;

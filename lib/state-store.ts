@@ -5,7 +5,7 @@
  * session holds the last few logins it started, each single-use and expiring, and whichever the
  * user finishes works (docs/state.md).
  */
-import { crypto } from './builtins.js';
+import { randomHex } from './builtins.js';
 import type { Request } from 'express';
 import type OAuth2Strategy from 'passport-oauth2';
 
@@ -47,7 +47,7 @@ export class PendingLoginStateStore {
     const session = sessionOf(req);
     if (!session) return callback(new Error(NO_SESSION));
     const now = this.#now();
-    const login: PendingLogin = { handle: crypto.randomBytes(12).toString('hex'), expiresAt: now + PENDING_LOGIN_TTL_MS };
+    const login: PendingLogin = { handle: randomHex(12), expiresAt: now + PENDING_LOGIN_TTL_MS };
     if (state !== undefined && state !== null && state !== false) login.state = state;
     const kept = this.#live(session, now).slice(-(MAX_PENDING_LOGINS - 1));
     this.#keep(session, [...kept, login]);
