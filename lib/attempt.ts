@@ -139,6 +139,8 @@ export class LoginAttempt {
         (thrown) => this.report(thrown),
       );
     if (!guard || !callback) return exchange();
+    const claimedNow = guard.claimNow(callback);
+    if (claimedNow !== undefined) return claimedNow ? exchange() : guard.replay(callback, this.#passport, req);
     settle(
       guard.claim(callback),
       (claimed) => (claimed ? exchange() : guard.replay(callback, this.#passport, req)),

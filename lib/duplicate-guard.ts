@@ -87,8 +87,22 @@ export class DuplicateCallbackGuard {
 
   /** Claims a callback whose state verified; resolves whether this request now owns the exchange. */
   async claim(callback: GuardedCallback): Promise<boolean> {
-    const pending: CallbackRecord = { status: 'pending', sessions: [callback.session], expiresAt: callback.expiresAt };
-    callback.claimed = (await this.call(() => this.store.claim(callback.key, JSON.stringify(pending), this.ttlSeconds))) === true;
+    return this.claimNow(callback) ?? this.#claimLater(callback);
+  }
+
+  /**
+   * The claim, decided at once when the store is the in-memory one (no promise, no microtask:
+   * a few µs of every login); undefined when the store must be asked and awaited.
+   */
+  claimNow(callback: GuardedCallback): boolean | undefined {
+    const memory = plainMemoryStore(this.store);
+    if (!memory) return undefined;
+    callback.claimed = memory.claimNow(callback.key, pendingRecord(callback), this.ttlSeconds);
+    return callback.claimed;
+  }
+
+  async #claimLater(callback: GuardedCallback): Promise<boolean> {
+    callback.claimed = (await this.call(() => this.store.claim(callback.key, pendingRecord(callback), this.ttlSeconds))) === true;
     return callback.claimed;
   }
 
@@ -110,6 +124,11 @@ export class DuplicateCallbackGuard {
     };
     const ttlSeconds = secondsUntil(callback.expiresAt);
     if (ttlSeconds <= 0) return ended(); // the claim already expired: nothing left to answer duplicates
+    const memory = plainMemoryStore(this.store);
+    if (memory) {
+      memory.setNow(callback.key, value, ttlSeconds);
+      return ended();
+    }
     this.call(() => this.store.set(callback.key, value, ttlSeconds)).then(ended, ended);
   }
 
@@ -184,7 +203,7 @@ export class DuplicateCallbackGuard {
    */
   private call<T>(operation: () => Promise<T> | T): Promise<T> {
     // The in-memory store answers at once: no deadline (and no timer per call) to keep.
-    if (this.store instanceof MemoryCallbackStore) return Promise.resolve().then(operation);
+    if (plainMemoryStore(this.store)) return Promise.resolve().then(operation);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new Error('The duplicate-callback store did not answer in time.')), Math.min(STORE_DEADLINE_MS, this.waitMs));
@@ -192,6 +211,15 @@ export class DuplicateCallbackGuard {
     });
     return Promise.race([Promise.resolve().then(operation), deadline]).finally(() => clearTimeout(timer));
   }
+}
+
+/** The store when it is the package's own in-memory one, not a subclass that may do anything. */
+function plainMemoryStore(store: WeChatCallbackStore): MemoryCallbackStore | undefined {
+  return Object.getPrototypeOf(store) === MemoryCallbackStore.prototype ? (store as MemoryCallbackStore) : undefined;
+}
+
+function pendingRecord(callback: GuardedCallback): string {
+  return JSON.stringify({ status: 'pending', sessions: [callback.session], expiresAt: callback.expiresAt } satisfies CallbackRecord);
 }
 
 // Whole seconds, as stores take them (Redis EX); at least 1 while the claim lives.

@@ -66,12 +66,22 @@ export class MemoryCallbackStore implements WeChatCallbackStore {
   // NOTE: check and set with no await between them, so no other claim can run in the middle:
   // of any number of simultaneous claims of one key exactly one wins.
   async claim(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    return this.claimNow(key, value, ttlSeconds);
+  }
+
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    this.setNow(key, value, ttlSeconds);
+  }
+
+  /** {@link MemoryCallbackStore.claim} without a promise: the guard's path for its own store. @internal */
+  claimNow(key: string, value: string, ttlSeconds: number): boolean {
     if (this.#live(key) !== undefined) return false;
     this.#put(key, value, ttlSeconds);
     return true;
   }
 
-  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+  /** {@link MemoryCallbackStore.set} without a promise. @internal */
+  setNow(key: string, value: string, ttlSeconds: number): void {
     this.#put(key, value, ttlSeconds);
   }
 
