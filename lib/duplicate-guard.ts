@@ -12,7 +12,7 @@
  *    session fails like a forged state and learns nothing of the record.
  */
 import type { Request } from 'express';
-import { MemoryCallbackStore, callbackKey, parseRecord, sessionTag, type CallbackRecord, type WeChatCallbackStore } from './duplicates.js';
+import { MemoryCallbackStore, callbackKey, parseRecord, sessionIdOf, sessionTag, type CallbackRecord, type WeChatCallbackStore } from './duplicates.js';
 import { STATE_MISMATCH } from './failures.js';
 
 /** The Passport actions a duplicate is ended with. */
@@ -26,6 +26,8 @@ export interface GuardedCallback {
   key: string;
   /** Hash of this request's session id. */
   session: string;
+  /** The session id itself, kept in memory for this request only: never stored. */
+  sessionID?: string;
   /** Whether this request claimed the callback (and so records its outcome). */
   claimed: boolean;
   /** When a claim made now expires (ms since the epoch). */
@@ -65,9 +67,9 @@ export class DuplicateCallbackGuard {
    * duplicate could then not be told from someone else replaying the URL (the guard stays out).
    */
   callbackOf(req: Request, appId: string, code: string, state: string): GuardedCallback | undefined {
-    const session = sessionTag(req as Request & { sessionID?: unknown });
-    if (session === undefined) return undefined;
-    return { key: callbackKey(appId, code, state), session, claimed: false, expiresAt: Date.now() + this.ttlSeconds * 1000 };
+    const sessionID = sessionIdOf(req as Request & { sessionID?: unknown });
+    if (sessionID === undefined) return undefined;
+    return { key: callbackKey(appId, code, state), session: sessionTag({ sessionID }) as string, sessionID, claimed: false, expiresAt: Date.now() + this.ttlSeconds * 1000 };
   }
 
   /**
@@ -177,6 +179,8 @@ export class DuplicateCallbackGuard {
     const raw = ((req as { raw?: unknown }).raw ?? req) as Partial<Pick<Request, 'once'>>;
     if (typeof raw.once !== 'function') return;
     raw.once('close', () => {
+      // Most logins keep their session id (no req.login, or keepSessionInfo): nothing to hash then.
+      if (sessionIdOf(req as Request & { sessionID?: unknown }) === callback.sessionID) return;
       const now = sessionTag(req as Request & { sessionID?: unknown });
       if (now === undefined || now === callback.session) return;
       this.call(() => this.store.get(callback.key))

@@ -47,7 +47,14 @@ const SWEEP_INTERVAL_MS = 1_000;
  * entries go first beyond `maxEntries`).
  */
 export class MemoryCallbackStore implements WeChatCallbackStore {
-  readonly #entries = new Map<string, { value: string; expires: number }>();
+  readonly #entries = new Map<string, { value: string; expires: number; seq: number }>();
+  // Keys in the order they were written, oldest first, each with the write's number: the walk that
+  // drops expired and surplus entries. A Map walked from its front after many deletions first steps
+  // over their holes; this queue is consumed from a moving head instead.
+  #queueKeys: string[] = [];
+  #queueSeqs: number[] = [];
+  #head = 0;
+  #seq = 0;
   readonly #maxEntries: number;
   readonly #now: () => number;
   #sweptAt = Number.NEGATIVE_INFINITY;
@@ -73,6 +80,10 @@ export class MemoryCallbackStore implements WeChatCallbackStore {
     this.setNow(key, value, ttlSeconds);
   }
 
+  async get(key: string): Promise<string | undefined> {
+    return this.#live(key);
+  }
+
   /** {@link MemoryCallbackStore.claim} without a promise: the guard's path for its own store. @internal */
   claimNow(key: string, value: string, ttlSeconds: number): boolean {
     if (this.#live(key) !== undefined) return false;
@@ -85,22 +96,21 @@ export class MemoryCallbackStore implements WeChatCallbackStore {
     this.#put(key, value, ttlSeconds);
   }
 
-  async get(key: string): Promise<string | undefined> {
-    return this.#live(key);
-  }
-
   #put(key: string, value: string, ttlSeconds: number): void {
     const now = this.#now();
-    this.#entries.delete(key);
-    this.#entries.set(key, { value, expires: now + ttlSeconds * 1000 });
-    // Frees expired entries now, not only when the size bound drops them; at most once a second,
-    // since a walk from the front first skips the holes deletions left in the Map.
+    const seq = ++this.#seq;
+    // A key written again counts from now: its older place in the queue is skipped as stale.
+    this.#entries.set(key, { value, expires: now + ttlSeconds * 1000, seq });
+    this.#queueKeys.push(key);
+    this.#queueSeqs.push(seq);
+    // Frees expired entries now, not only when the size bound drops them; at most once a second.
     if (now - this.#sweptAt >= SWEEP_INTERVAL_MS || now < this.#sweptAt) this.#sweep();
-    while (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done) break;
-      this.#entries.delete(oldest.value);
+    while (this.#entries.size > this.#maxEntries && this.#head < this.#queueKeys.length) {
+      const oldest = this.#queueKeys[this.#head] as string;
+      if (this.#entries.get(oldest)?.seq === this.#queueSeqs[this.#head]) this.#entries.delete(oldest);
+      this.#head += 1;
     }
+    this.#compact();
   }
 
   #live(key: string): string | undefined {
@@ -113,14 +123,27 @@ export class MemoryCallbackStore implements WeChatCallbackStore {
     return entry.value;
   }
 
-  // Entries are kept in insertion order with equal TTLs in practice, so expired ones lead.
+  // Entries are written with equal TTLs in practice, so expired ones lead the queue.
   #sweep(): void {
     const now = this.#now();
     this.#sweptAt = now;
-    for (const [key, entry] of this.#entries) {
-      if (entry.expires > now) break;
-      this.#entries.delete(key);
+    while (this.#head < this.#queueKeys.length) {
+      const key = this.#queueKeys[this.#head] as string;
+      const entry = this.#entries.get(key);
+      const current = entry !== undefined && entry.seq === this.#queueSeqs[this.#head];
+      if (current && entry.expires > now) break;
+      if (current) this.#entries.delete(key);
+      this.#head += 1;
     }
+    this.#compact();
+  }
+
+  // Drops the consumed front of the queue once it is most of it.
+  #compact(): void {
+    if (this.#head < 1024 || this.#head * 2 < this.#queueKeys.length) return;
+    this.#queueKeys = this.#queueKeys.slice(this.#head);
+    this.#queueSeqs = this.#queueSeqs.slice(this.#head);
+    this.#head = 0;
   }
 }
 
@@ -135,9 +158,15 @@ export function callbackKey(appid: string, code: string, state: string): string 
  * skipped, since a duplicate could not be told from a replay by someone else.
  */
 export function sessionTag(req: { sessionID?: unknown; session?: unknown }): string | undefined {
+  const id = sessionIdOf(req);
+  return id === undefined ? undefined : sha256(id);
+}
+
+/** The request's session id as the host exposes it; undefined when none. Never stored. */
+export function sessionIdOf(req: { sessionID?: unknown; session?: unknown }): string | undefined {
   const fromSession = typeof req.session === 'object' && req.session !== null ? (req.session as { sessionId?: unknown }).sessionId : undefined;
   const id = typeof req.sessionID === 'string' ? req.sessionID : fromSession;
-  return typeof id === 'string' && id !== '' ? sha256(id) : undefined;
+  return typeof id === 'string' && id !== '' ? id : undefined;
 }
 
 /** Parses a stored record; undefined for anything unreadable. Pure. */

@@ -50,6 +50,8 @@ async function ours(stub: string, ca: Buffer, withState: boolean): Promise<Strat
       tokenURL: `${stub}/sns/oauth2/access_token`,
       userProfileURL: `${stub}/sns/userinfo`,
       state: withState,
+      // BENCH_NO_DUPLICATE_GUARD=1: what the duplicate-callback guard costs (profiling only).
+      ...(process.env.BENCH_NO_DUPLICATE_GUARD === '1' ? { duplicateCallbacks: false as const } : {}),
       dispatcher: new Agent({ connect: { ca } }),
     },
     (_accessToken, _refreshToken, profile, done) => done(null, { id: profile.id }),
