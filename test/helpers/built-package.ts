@@ -21,6 +21,7 @@ export const BUILT_PACKAGE_TESTS = [
   'test/e2e.browser.test.ts',
   'test/emulator.test.ts',
   'test/fastify.test.ts',
+  'test/import-cost.test.ts',
   'test/nestjs.test.ts',
   'test/package.test.ts',
   'test/proxy-trust.test.ts',
