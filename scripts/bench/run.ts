@@ -503,9 +503,7 @@ async function main(): Promise<number> {
       ...[...byScenario].map(([scenario, runs]) => scenarioReport(scenario, runs)),
       pairedReport(paired),
       footprintReport(footprints),
-      '### Targets',
-      '',
-      ...goals.map((line) => `- ${line.replace(/^target: /, '')}`),
+      ['### Targets', '', ...goals.map((line) => `- ${line.replace(/^target: /, '')}`)].join('\n'),
     ].join('\n\n');
     console.log('');
     console.log(markdown);
