@@ -9,6 +9,10 @@ import { cappedGet, type GetFailure } from './http-get.js';
 import { WeChatError, WeChatRequestError, WeChatResponseError, type WeChatEndpoint } from './errors.js';
 import { safeCause } from './redaction.js';
 import {
+  parseAppTokenResponse,
+  parsePhoneInfoResponse,
+  type WeChatAppToken,
+  type WeChatPhoneInfo,
   parseCode2SessionResponse,
   parseTokenResponse,
   parseWeChatJSON,
@@ -38,6 +42,10 @@ export interface WeChatEndpoints {
   checkTokenURL: string;
   /** Mini Program code2Session; `DEFAULT_ENDPOINTS.sessionURL` when absent. */
   sessionURL?: string;
+  /** The app access token (`cgi-bin/stable_token`); `DEFAULT_ENDPOINTS.stableTokenURL` when absent. */
+  stableTokenURL?: string;
+  /** Mini Program phone numbers (`wxa/business/getuserphonenumber`); `DEFAULT_ENDPOINTS.phoneNumberURL` when absent. */
+  phoneNumberURL?: string;
 }
 
 export const DEFAULT_ENDPOINTS: Readonly<Required<WeChatEndpoints>> = Object.freeze({
@@ -46,6 +54,8 @@ export const DEFAULT_ENDPOINTS: Readonly<Required<WeChatEndpoints>> = Object.fre
   userProfileURL: 'https://api.weixin.qq.com/sns/userinfo',
   checkTokenURL: 'https://api.weixin.qq.com/sns/auth',
   sessionURL: 'https://api.weixin.qq.com/sns/jscode2session',
+  stableTokenURL: 'https://api.weixin.qq.com/cgi-bin/stable_token',
+  phoneNumberURL: 'https://api.weixin.qq.com/wxa/business/getuserphonenumber',
 });
 
 export interface WeChatClientOptions {
@@ -99,6 +109,8 @@ interface Call {
   secrets: string[];
   /** Secrets the answer itself carries, found in its raw text before it is parsed. */
   secretsIn?: (raw: string) => string[];
+  /** A POST's JSON body (cgi-bin and wxa calls); the `sns/*` calls are GETs. */
+  body?: Record<string, unknown>;
 }
 
 function tokenAnswer(json: Record<string, unknown>, _raw: string, endpoint: WeChatEndpoint): WeChatTokenResponse {
@@ -199,6 +211,38 @@ export class WeChatClient {
   }
 
   /**
+   * The app's own access token from `cgi-bin/stable_token` (not a user's): `force_refresh: false`
+   * returns the token in force (WeChat renews it in its last 5 minutes), `true` replaces it, which
+   * WeChat allows 20 times a day, 30 s apart. Use {@link WeChatAppTokenProvider}, which caches it.
+   */
+  fetchStableToken(forceRefresh: boolean): Promise<WeChatAppToken> {
+    const call: Call = {
+      endpoint: 'stable_token',
+      url: this.#endpoints.stableTokenURL ?? DEFAULT_ENDPOINTS.stableTokenURL,
+      query: {},
+      body: { grant_type: 'client_credential', appid: this.appId, secret: this.#appSecret, force_refresh: forceRefresh },
+      secrets: [this.#appSecret],
+    };
+    return observeCall(this.appId, call.endpoint, () => this.#call(call, parseAppTokenResponse));
+  }
+
+  /**
+   * A Mini Program user's phone number (`wxa/business/getuserphonenumber`) for the one-time code
+   * of `<button open-type="getPhoneNumber">`, with the app's access token. Never retried by the
+   * client: a phone code is single-use.
+   */
+  getPhoneNumber(appAccessToken: string, phoneCode: string): Promise<WeChatPhoneInfo> {
+    const call: Call = {
+      endpoint: 'getuserphonenumber',
+      url: this.#endpoints.phoneNumberURL ?? DEFAULT_ENDPOINTS.phoneNumberURL,
+      query: { access_token: appAccessToken },
+      body: { code: phoneCode },
+      secrets: [this.#appSecret, appAccessToken, phoneCode],
+    };
+    return observeCall(this.appId, call.endpoint, () => this.#call(call, parsePhoneInfoResponse));
+  }
+
+  /**
    * One WeChat call, start to end in one async function (each layer of promises is a few more
    * microtasks per login): the GET with its deadline and size cap, then the answer read as
    * WeChat's JSON (errcode bodies become typed errors), then `read` on it.
@@ -218,7 +262,8 @@ export class WeChatClient {
       return await cappedGet(this.#dispatcher ?? sharedAgentOf(http), {
         origin: pathStart === -1 ? url : url.slice(0, pathStart),
         path: pathStart === -1 ? '/' : url.slice(pathStart),
-        headers: ACCEPT_JSON,
+        headers: call.body === undefined ? ACCEPT_JSON : POST_JSON,
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
         timeout: this.#timeout,
         maxBytes: this.#maxResponseBytes,
       });
@@ -229,6 +274,7 @@ export class WeChatClient {
 }
 
 const ACCEPT_JSON = Object.freeze({ accept: 'application/json, text/plain, */*' });
+const POST_JSON = Object.freeze({ ...ACCEPT_JSON, 'content-type': 'application/json' });
 
 /**
  * The endpoint URL with the call's query appended. Built as text: WeChat's endpoints are plain
@@ -297,4 +343,4 @@ function networkFailure(call: Call, error: unknown): WeChatRequestError {
   });
 }
 
-export type { WeChatCode2SessionResponse, WeChatTokenResponse, WeChatUserInfoResponse } from './wechat-answers.js';
+export type { WeChatAppToken, WeChatCode2SessionResponse, WeChatPhoneInfo, WeChatTokenResponse, WeChatUserInfoResponse } from './wechat-answers.js';

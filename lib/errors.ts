@@ -26,6 +26,8 @@ export type WeChatErrorCode =
   | 'WECHAT_RESPONSE_TOO_LARGE'
   | 'WECHAT_MALFORMED_RESPONSE'
   | 'WECHAT_INVALID_CODE'
+  | 'WECHAT_INVALID_PHONE_CODE'
+  | 'WECHAT_PHONE_WRONG_APPID'
   | 'WECHAT_BAD_CREDENTIALS'
   | 'WECHAT_INVALID_TOKEN'
   | 'WECHAT_INVALID_REFRESH_TOKEN'
@@ -116,7 +118,7 @@ export class WeChatResponseError extends WeChatError {
   constructor(
     message: string,
     init: {
-      code: 'WECHAT_HTTP_ERROR' | 'WECHAT_REDIRECT' | 'WECHAT_RESPONSE_TOO_LARGE' | 'WECHAT_MALFORMED_RESPONSE';
+      code: 'WECHAT_HTTP_ERROR' | 'WECHAT_REDIRECT' | 'WECHAT_RESPONSE_TOO_LARGE' | 'WECHAT_MALFORMED_RESPONSE' | 'WECHAT_PHONE_WRONG_APPID';
       status?: number;
       cause?: unknown;
     },
@@ -167,7 +169,7 @@ export class WeChatUserDataError extends WeChatError {
 }
 
 /** Which WeChat call failed, so the message can say what to do. */
-export type WeChatEndpoint = 'access_token' | 'refresh_token' | 'userinfo' | 'auth' | 'jscode2session';
+export type WeChatEndpoint = 'access_token' | 'refresh_token' | 'userinfo' | 'auth' | 'jscode2session' | 'stable_token' | 'getuserphonenumber';
 
 interface Classification {
   code: WeChatErrorCode;
@@ -238,6 +240,16 @@ const CLASSIFICATION_BY_ENDPOINT: ReadonlyMap<string, Classification> = new Map<
   ['jscode2session:40125', MINIPROGRAM_CREDENTIALS],
   ['jscode2session:41002', MINIPROGRAM_CREDENTIALS],
   ['jscode2session:41004', MINIPROGRAM_CREDENTIALS],
+  // A phone code is single-use and lives 5 minutes (docs/miniprogram.md#phone-number-sign-in).
+  ['getuserphonenumber:40029', {
+    code: 'WECHAT_INVALID_PHONE_CODE', kind: WeChatCodeError, retryable: false,
+    advice: 'The phone number code is invalid, already used or older than 5 minutes: the user must tap the phone number button again.',
+  }],
+  // The app's own token: 40001 there is a wrong AppSecret, as on the code exchange.
+  ['stable_token:40001', {
+    code: 'WECHAT_BAD_CREDENTIALS', kind: WeChatCredentialsError, retryable: false,
+    advice: 'Check that clientID is the AppID and clientSecret the AppSecret of the same app, without spaces, and that the secret was not reset.',
+  }],
 ]);
 
 const BAD_SECRET: Classification = {

@@ -25,9 +25,16 @@ export interface WeChatFailureInfo {
    *   browser (or without cookies).
    * - `WECHAT_STATE_MISMATCH` (403): the state names no login this strategy started in this
    *   browser (an edited or foreign state, or an older login another one replaced).
+   * - `WECHAT_MISSING_PHONE_CODE` / `WECHAT_MALFORMED_PHONE_CODE` (400, Mini Program with
+   *   `phoneNumber: 'required'`): no phone code, or one WeChat never issues; WeChat was not called.
+   * - `WECHAT_INVALID_PHONE_CODE` (401, Mini Program with `phoneNumber: 'required'`): WeChat refused
+   *   the phone code: invalid, older than 5 minutes or already used.
    */
   code:
     | 'WECHAT_DECLINED'
+    | 'WECHAT_MISSING_PHONE_CODE'
+    | 'WECHAT_MALFORMED_PHONE_CODE'
+    | 'WECHAT_INVALID_PHONE_CODE'
     | 'WECHAT_MISSING_CODE'
     | 'WECHAT_MALFORMED_CODE'
     | 'WECHAT_INVALID_CODE'
@@ -107,6 +114,10 @@ const USER_BLOCKED = 'WeChat blocked this sign-in: it rates the user as high-ris
 export function failureOf(error: unknown, retry: string): Failure | undefined {
   if (error instanceof WeChatUserBlockedError) {
     return { info: { code: 'WECHAT_USER_BLOCKED', message: USER_BLOCKED, errcode: error.errcode }, status: 403 };
+  }
+  if (error instanceof WeChatCodeError && error.code === 'WECHAT_INVALID_PHONE_CODE') {
+    const message = 'WeChat rejected the phone number code: it was invalid, older than 5 minutes or already used. Tap the phone number button again.';
+    return { info: { code: 'WECHAT_INVALID_PHONE_CODE', message, errcode: error.errcode }, status: 401 };
   }
   if (error instanceof WeChatCodeError) {
     const message = `WeChat rejected the login code: it was invalid, expired or already used. ${retry}`;

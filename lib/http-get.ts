@@ -1,6 +1,7 @@
 /**
- * One GET over an undici dispatcher, read into a string, with a deadline for the whole exchange
- * and a cap on the body: what every WeChat call needs and nothing more. Knows HTTP, not WeChat.
+ * One HTTP call over an undici dispatcher (a GET, or a POST of a small JSON body), its answer read
+ * into a string, with a deadline for the whole exchange and a cap on the body: what every WeChat
+ * call needs and nothing more. Knows HTTP, not WeChat.
  *
  * It hands undici a handler of its own (`dispatcher.dispatch`) rather than going through undici's
  * `request()`, which wraps every response in a stream, a promise and an async resource. Those cost
@@ -22,6 +23,8 @@ export interface GetOptions {
   origin: string;
   path: string;
   headers: Readonly<Record<string, string>>;
+  /** A POST's body (sent as given, with the headers given); a GET when absent. */
+  body?: string | undefined;
   /** Milliseconds from dispatch to the last byte of the body. */
   timeout: number;
   /** Largest body accepted, in bytes. */
@@ -34,7 +37,15 @@ export function cappedGet(dispatcher: Dispatcher, options: GetOptions): Promise<
     const handler = new CappedGetHandler(resolve, reject, options);
     try {
       dispatcher.dispatch(
-        { origin: options.origin, path: options.path, method: 'GET', headers: options.headers, headersTimeout: options.timeout, bodyTimeout: options.timeout },
+        {
+          origin: options.origin,
+          path: options.path,
+          method: options.body === undefined ? 'GET' : 'POST',
+          headers: options.headers,
+          body: options.body,
+          headersTimeout: options.timeout,
+          bodyTimeout: options.timeout,
+        },
         handler,
       );
     } catch (error) {

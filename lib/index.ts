@@ -10,6 +10,10 @@
 export { WeChatStrategy, Strategy } from './strategy.js';
 /** Mini Program sign-in: a `wx.login()` code posted to your server (`'wechat-miniprogram'`). */
 export { WeChatMiniProgramStrategy } from './miniprogram.js';
+/** The app's own access token (`cgi-bin/stable_token`), cached, single-flight, shareable between instances. */
+export { WeChatAppTokenProvider } from './app-token.js';
+export type { WeChatAppTokenOptions, WeChatAppTokenStore } from './app-token.js';
+export type { WeChatPhoneNumberError, WeChatPhoneNumberMode } from './phone-number.js';
 /** Sign-in from your iOS or Android app through WeChat's Open SDK (`'wechat-app'`). */
 export { WeChatAppStrategy } from './native-app.js';
 
@@ -82,7 +86,7 @@ export type { WeChatAppStrategyOptions, WeChatAppStrategyOptionsBase, WeChatAppS
 export type { WeChatPostedCodeOptions } from './posted-code.js';
 export type { WeChatFailureInfo } from './failures.js';
 export type { WeChatIdentity, WeChatProfile } from './profile.js';
-export type { WeChatCode2SessionResponse, WeChatDispatcher, WeChatEndpoints, WeChatTokenResponse, WeChatUserInfoLang } from './client.js';
+export type { WeChatAppToken, WeChatCode2SessionResponse, WeChatDispatcher, WeChatEndpoints, WeChatPhoneInfo, WeChatTokenResponse, WeChatUserInfoLang } from './client.js';
 export type { WeChatQRLang } from './authorize.js';
 export type { WxLoginOptions, WxLoginStyle } from './wxlogin.js';
 export type { WeChatDecryptedPhoneNumber, WeChatDecryptedUserInfo, WeChatWatermark } from './userdata.js';

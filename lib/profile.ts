@@ -4,6 +4,7 @@
  */
 import { WeChatResponseError } from './errors.js';
 import { withoutProtoKeys } from './json.js';
+import type { WeChatPhoneInfo } from './wechat-answers.js';
 
 /** The Passport profile this strategy produces. */
 export interface WeChatProfile {
@@ -32,6 +33,12 @@ export interface WeChatProfile {
   _raw: string;
   /** The parsed body WeChat sent. */
   _json: Record<string, unknown>;
+  /** Mini Program phone number sign-in: the user's number, `+` country code and number (`+8613800138000`). */
+  phoneNumbers?: [{ value: string }];
+  /** Mini Program phone number sign-in: WeChat's `phone_info`, its watermark checked against this app. */
+  _phoneInfo?: WeChatPhoneInfo;
+  /** Mini Program sign-in with an optional phone number that could not be read: why, and whether a retry may work. */
+  phoneNumberError?: { code: string; retryable: boolean };
 }
 
 /** The identity fields of a token response that a profile can inherit. */

@@ -113,6 +113,63 @@ export function parseCode2SessionResponse(json: Record<string, unknown>): WeChat
   return session;
 }
 
+/** The app access token of `cgi-bin/stable_token`. A secret: never log it. */
+export interface WeChatAppToken {
+  access_token: string;
+  /** Seconds the token stays valid from now; WeChat says at most 7200, at least 300. */
+  expires_in: number;
+}
+
+/** Checks a `cgi-bin/stable_token` answer. Pure; exported for tests. */
+export function parseAppTokenResponse(json: Record<string, unknown>): WeChatAppToken {
+  const expiresIn = secondsOf(json.expires_in);
+  if (!isNonEmptyString(json.access_token) || expiresIn <= 0) {
+    throw new WeChatResponseError('WeChat stable_token answer lacks access_token or a positive expires_in.', { code: 'WECHAT_MALFORMED_RESPONSE' });
+  }
+  return { access_token: json.access_token, expires_in: expiresIn };
+}
+
+/**
+ * A Mini Program user's phone number, as `wxa/business/getuserphonenumber` answers it
+ * (`phone_info`): `phoneNumber` with the country code for numbers outside China, `purePhoneNumber`
+ * without it, `countryCode` (WeChat sends a number or its text; here always text), and the
+ * `watermark` naming the app it was issued to.
+ */
+export interface WeChatPhoneInfo {
+  phoneNumber: string;
+  purePhoneNumber: string;
+  countryCode: string;
+  watermark: { appid: string; timestamp: number };
+  /** Any other field WeChat adds is kept. */
+  [field: string]: unknown;
+}
+
+/** Checks a `getuserphonenumber` answer and returns its `phone_info`. Pure; exported for tests. */
+export function parsePhoneInfoResponse(json: Record<string, unknown>): WeChatPhoneInfo {
+  const info = json.phone_info;
+  const watermark = isPlainObject(info) ? info.watermark : undefined;
+  const countryCode = isPlainObject(info) ? info.countryCode : undefined;
+  if (
+    !isPlainObject(info) ||
+    !isNonEmptyString(info.purePhoneNumber) ||
+    !isNonEmptyString(info.phoneNumber) ||
+    !(isNonEmptyString(countryCode) || (typeof countryCode === 'number' && Number.isInteger(countryCode))) ||
+    !isPlainObject(watermark) ||
+    !isNonEmptyString(watermark.appid)
+  ) {
+    throw new WeChatResponseError('WeChat getuserphonenumber answer lacks phone_info with phoneNumber, purePhoneNumber, countryCode and watermark.appid.', {
+      code: 'WECHAT_MALFORMED_RESPONSE',
+    });
+  }
+  return {
+    ...info,
+    phoneNumber: info.phoneNumber.trim(),
+    purePhoneNumber: info.purePhoneNumber.trim(),
+    countryCode: String(countryCode).trim().replace(/^\+/, ''),
+    watermark: { ...watermark, appid: watermark.appid.trim(), timestamp: secondsOf(watermark.timestamp) },
+  };
+}
+
 /** Sets `target.unionid` from WeChat's answer when it holds a usable one, else removes it. */
 function keepUnionid(target: { unionid?: string }, json: Record<string, unknown>): void {
   // NOTE: never String(json.unionid): an absent unionid must stay absent, not become "undefined".
