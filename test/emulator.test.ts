@@ -174,6 +174,8 @@ describe('WeChatEmulator defaults', () => {
       userProfileURL: `${emulator.url}/sns/userinfo`,
       checkTokenURL: `${emulator.url}/sns/auth`,
       sessionURL: `${emulator.url}/sns/jscode2session`,
+      stableTokenURL: `${emulator.url}/cgi-bin/stable_token`,
+      phoneNumberURL: `${emulator.url}/wxa/business/getuserphonenumber`,
     });
   });
 
@@ -1561,7 +1563,8 @@ describe('Mini Programs and Mobile Applications: no web login, their own strateg
   });
 
   it("gives a Mini Program's strategy options", () => {
-    expect(emulator.miniProgramStrategyOptions(MP.appid)).toEqual({ clientID: MP.appid, clientSecret: MP.secret, sessionURL: emulator.endpoints.sessionURL });
+    const { sessionURL, stableTokenURL, phoneNumberURL } = emulator.endpoints;
+    expect(emulator.miniProgramStrategyOptions(MP.appid)).toEqual({ clientID: MP.appid, clientSecret: MP.secret, sessionURL, stableTokenURL, phoneNumberURL });
   });
 
   it("gives a Mobile Application's strategy options", () => {

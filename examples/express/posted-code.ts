@@ -2,8 +2,10 @@
  * Sign-in with a code the client posts: a Mini Program's `wx.login()` code at
  * `POST /auth/wechat/miniprogram`, a native app's Open SDK code at `POST /auth/wechat/app`. Both
  * answer JSON — `{ user }`, or the failure's status with `{ code, message }` — and never the Mini
- * Program's session key. The pages /miniprogram and /app show them: with the emulator, a phone
- * plays the client; with real WeChat, they show the client code to copy.
+ * Program's session key. The Mini Program may post a phone code with its code (`{ code, phoneCode }`,
+ * from `<button open-type="getPhoneNumber">`): the strategy then adds the user's phone number. The
+ * pages /miniprogram and /app show them: with the emulator, a phone plays the client; with real
+ * WeChat, they show the client code to copy.
  */
 import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import type { Passport } from 'passport';
@@ -14,6 +16,7 @@ import {
   type WeChatAppStrategyOptions,
   type WeChatDecryptedUserInfo,
   type WeChatMiniProgramStrategyOptions,
+  type WeChatMiniProgramStrategyOptionsWithRequest,
   type WeChatMiniProgramVerifyFunctionWithRequest,
   type WeChatProfile,
 } from 'passport-wechat-oauth2';
@@ -34,7 +37,8 @@ export interface PostedCodeOptions {
 export interface DemoSimulator {
   /**
    * Mounted at `/demo/emulator`: `POST wx-login` and `POST send-auth` take `{ user }` and answer
-   * `{ code }`; `POST user-info` takes `{ user }` and answers `wx.getUserInfo()`'s data.
+   * `{ code }`; `POST phone-code` takes `{ user }` and answers `{ phoneCode }` (the phone-number
+   * button's code); `POST user-info` takes `{ user }` and answers `wx.getUserInfo()`'s data.
    */
   routes: express.Router;
   /** Who the phone can be signed in to WeChat as. */
@@ -48,6 +52,8 @@ export interface PostedCodeUser {
   unionid: string | null;
   appid: string | null;
   displayName: string;
+  /** The phone number WeChat gave for a posted phone code (`profile.phoneNumbers[0].value`), when there was one. */
+  phoneNumber?: string;
   /** `wx.getUserInfo()`'s encryptedData, decrypted with the login's session key, when the client posted it. */
   userInfo?: WeChatDecryptedUserInfo;
   /** Whether `signature` is `sha1(rawData + session_key)`, when the client posted them. */
@@ -55,6 +61,8 @@ export interface PostedCodeUser {
 }
 
 const MINIPROGRAM_ROUTE = '/auth/wechat/miniprogram';
+/** The JSON field the Mini Program posts its phone code in: the strategy's `phoneCodeField` default. */
+const PHONE_CODE_FIELD = 'phoneCode';
 const APP_ROUTE = '/auth/wechat/app';
 const HOME = '<a href="/">Home</a>';
 
@@ -64,7 +72,10 @@ export function mountPostedCodeLogins(app: express.Express, passport: Authentica
   const json = express.json({ limit: '16kb' }); // a code and encryptedData are well under 1 KB
   const jsonPaths: string[] = [];
   if (options.miniProgram) {
-    passport.use(new WeChatMiniProgramStrategy({ ...options.miniProgram, passReqToCallback: true }, verifyMiniProgram));
+    // phoneNumber 'optional': a posted phoneCode adds the user's number (stable_token, then
+    // getuserphonenumber); without one, the sign-in is as before. 'required' would refuse it.
+    const strategyOptions = { ...options.miniProgram, passReqToCallback: true, phoneNumber: 'optional' } as const;
+    passport.use(new WeChatMiniProgramStrategy(strategyOptions as WeChatMiniProgramStrategyOptionsWithRequest, verifyMiniProgram));
     app.get('/miniprogram', (req, res) => res.send(miniProgramPage(req, options.simulator)));
     app.post(MINIPROGRAM_ROUTE, json, signIn(passport, 'wechat-miniprogram'));
     jsonPaths.push(MINIPROGRAM_ROUTE);
@@ -114,7 +125,11 @@ const verifyMiniProgram: WeChatMiniProgramVerifyFunctionWithRequest = (req, sess
 };
 
 function postedCodeUser(profile: WeChatProfile): PostedCodeUser {
-  return { id: profile.id, openid: profile.openid, unionid: profile.unionid ?? null, appid: profile.appid ?? null, displayName: profile.displayName };
+  const user: PostedCodeUser = { id: profile.id, openid: profile.openid, unionid: profile.unionid ?? null, appid: profile.appid ?? null, displayName: profile.displayName };
+  // Passport's profile field for phone numbers, set by WeChatMiniProgramStrategy's phoneNumber option.
+  const phoneNumber = (profile as { phoneNumbers?: ReadonlyArray<{ value?: string }> }).phoneNumbers?.[0]?.value;
+  if (phoneNumber) user.phoneNumber = phoneNumber;
+  return user;
 }
 
 /** Passport with a custom callback, so the client gets JSON with the reason instead of a bare 401. */
@@ -152,13 +167,23 @@ function miniProgramPage(req: Request, simulator: DemoSimulator | undefined): st
   if (!simulator) return page('Mini Program sign-in', intro + miniProgramSnippet(originOf(req)), HOME);
   const phone = phonePanel('Demo Mini Program', simulator, [
     '<button type="button" class="primary" id="login" data-testid="wx-login">wx.login()</button>',
+    '<button type="button" id="phone" data-testid="phone-login">Sign in with phone number</button>',
     '<button type="button" id="reuse" data-testid="reuse" disabled>Reuse code</button>',
     '<button type="button" id="decrypt" data-testid="decrypt">Decrypt user data</button>',
   ]);
   const note = `<p class="note">A real Mini Program runs only inside WeChat, so this phone plays one. <b>wx.login()</b> gets a code
-    from the emulator and posts it; <b>Reuse code</b> posts the last code again (WeChat: 40163); <b>Decrypt user data</b> logs in
-    again, gets <code>wx.getUserInfo()</code>'s encrypted data and posts it with the code, for verify to decrypt.</p>`;
-  const options = { route: MINIPROGRAM_ROUTE, login: '/demo/emulator/wx-login', userInfo: '/demo/emulator/user-info', label: 'wx.login()' };
+    from the emulator and posts it; <b>Sign in with phone number</b> also gets the code of WeChat's phone-number button and posts
+    <code>{ code, ${PHONE_CODE_FIELD} }</code>, for the strategy to read the number with the app's access token; <b>Reuse code</b>
+    posts the last code again (WeChat: 40163); <b>Decrypt user data</b> logs in again, gets <code>wx.getUserInfo()</code>'s
+    encrypted data and posts it with the code, for verify to decrypt.</p>`;
+  const options = {
+    route: MINIPROGRAM_ROUTE,
+    login: '/demo/emulator/wx-login',
+    userInfo: '/demo/emulator/user-info',
+    phoneCode: '/demo/emulator/phone-code',
+    phoneCodeField: PHONE_CODE_FIELD,
+    label: 'wx.login()',
+  };
   return page('Mini Program sign-in', intro + note + phone + simulatorScript(options), HOME);
 }
 
@@ -223,6 +248,15 @@ const SIMULATOR_JS = `(() => {
   }
   $('login').addEventListener('click', async () => { const code = await getCode(); if (code) await signIn({ code }); });
   $('reuse').addEventListener('click', () => signIn({ code: lastCode }));
+  $('phone')?.addEventListener('click', async () => {
+    const code = await getCode();
+    if (!code) return;
+    // <button open-type="getPhoneNumber">: the user agrees, the Mini Program gets e.detail.code.
+    const phone = await post(options.phoneCode, { user: user() });
+    if (phone.status !== 200) return show('getPhoneNumber', phone);
+    log('getPhoneNumber → phone code ' + phone.json.phoneCode);
+    await signIn({ code, [options.phoneCodeField]: phone.json.phoneCode });
+  });
   $('decrypt')?.addEventListener('click', async () => {
     const code = await getCode(); // first: the data is encrypted with this login's session key
     if (!code) return;
@@ -244,6 +278,19 @@ function miniProgramSnippet(origin: string): string {
       success(res) {
         // 200 { user }; 401 WECHAT_INVALID_CODE: wx.login() again; 403 WECHAT_USER_BLOCKED
         console.log(res.statusCode, res.data);
+      },
+    });
+  },
+});
+
+// Sign in with the phone number: <button open-type="getPhoneNumber" bindgetphonenumber="onPhone">
+Page({
+  onPhone(e) {
+    if (!e.detail.code) return; // the user declined
+    const ${PHONE_CODE_FIELD} = e.detail.code; // valid 5 minutes, once
+    wx.login({
+      success({ code }) {
+        wx.request({ method: 'POST', url: '${origin}${MINIPROGRAM_ROUTE}', data: { code, ${PHONE_CODE_FIELD} } });
       },
     });
   },

@@ -27,8 +27,8 @@ const OFFICIAL_ACCOUNT_VARS = ['WECHAT_OA_APP_ID', 'WECHAT_OA_APP_SECRET'] as co
 const MINI_PROGRAM_VARS = ['WECHAT_MP_APP_ID', 'WECHAT_MP_APP_SECRET'] as const;
 const MOBILE_APP_VARS = ['WECHAT_MOBILE_APP_ID', 'WECHAT_MOBILE_APP_SECRET'] as const;
 
-/** A user WeChat rates high-risk, to show the Mini Program's 403 in the demo (emulator mode only). */
-export const DEMO_HIGH_RISK_USER: EmulatorUserRegistration = Object.freeze({ id: 'eve', nickname: 'Eve (high-risk)', highRisk: true });
+/** A user WeChat rates high-risk, to show the Mini Program's 403 in the demo (emulator mode only): with a phone number too, her sign-in stops at the code. */
+export const DEMO_HIGH_RISK_USER: EmulatorUserRegistration = Object.freeze({ id: 'eve', nickname: 'Eve (high-risk)', highRisk: true, phoneNumber: '13900139000' });
 
 /** An AppID and its AppSecret, from a pair of environment variables. */
 export interface AppCredentials {
@@ -101,8 +101,8 @@ function credentialsOf(env: Readonly<Record<string, string | undefined>>, [idVar
 }
 
 /**
- * Demo-only stand-ins for the phone, for the emulator only: what `wx.login()`, `wx.getUserInfo()`
- * and the Open SDK's SendAuth would give the client. Registers {@link DEMO_HIGH_RISK_USER}.
+ * Demo-only stand-ins for the phone, for the emulator only: what `wx.login()`, the phone-number
+ * button, `wx.getUserInfo()` and the Open SDK's SendAuth would give the client. Registers {@link DEMO_HIGH_RISK_USER}.
  * Never mount anything like this with real WeChat: it hands out codes for any user.
  */
 export function emulatorSimulator(emulator: WeChatEmulator): DemoSimulator {
@@ -120,6 +120,8 @@ export function emulatorSimulator(emulator: WeChatEmulator): DemoSimulator {
   };
   // wx.login(): a code, and a new session key for the user inside WeChat.
   routes.post('/wx-login', answer((user) => ({ code: emulator.issueCode({ appid: DEMO_MINIPROGRAM_APP.appid, user }) })));
+  // <button open-type="getPhoneNumber">: the phone code (e.detail.code) for the user's number, once, 5 minutes.
+  routes.post('/phone-code', answer((user) => ({ phoneCode: emulator.issuePhoneCode({ appid: DEMO_MINIPROGRAM_APP.appid, user }) })));
   // wx.getUserInfo(): rawData, signature, encryptedData and iv, made with the latest wx.login()'s session key.
   routes.post('/user-info', answer((user) => emulator.userInfoData(DEMO_MINIPROGRAM_APP.appid, user)));
   // The Open SDK's SendAuth in a native app: a code for the Mobile Application.

@@ -5,14 +5,15 @@
  *
  * @internal Not part of the public `passport-wechat-oauth2/testing` API.
  */
-import { describeFault } from './faults.js';
+import { apiReply } from './api-reply.js';
 import type { Grant } from './grant.js';
-import { gatewayReply, type Reply } from './http.js';
+import type { Reply } from './http.js';
 import { newSessionKey } from './ids.js';
 import { SECOND, type ResolvedOptions } from './options.js';
 import type { AccessTokenRecord, CodeRecord, EmulatorStore } from './store.js';
-import type { EmulatorApiEndpoint, EmulatorApp, EmulatorFault, ErrcodeFault, HangFault, HttpErrorFault, RawBodyFault } from './types.js';
-import { jsonReply, type ApiResult, type JsonObject } from './wechat-json.js';
+import type { SnsEndpoint } from './routes.js';
+import type { EmulatorApp, EmulatorFault, HangFault } from './types.js';
+import type { ApiResult, JsonObject } from './wechat-json.js';
 
 const USERINFO_LANGS = Object.freeze(['zh_CN', 'zh_TW', 'en']); // docs/wechat-protocol.md#user-info-request-and-lang
 
@@ -29,28 +30,11 @@ export class SnsApi {
   }
 
   /** The answer to one call, or the one `fault` puts in its place (a hang never answers, so it is the caller's). */
-  reply(endpoint: EmulatorApiEndpoint, params: URLSearchParams, fault: Exclude<EmulatorFault, HangFault> | undefined): Reply {
-    if (fault === undefined) return this.jsonReply(this.answer(endpoint, params));
-    if ('delayMs' in fault) return { ...this.jsonReply(this.answer(endpoint, params)), fault: 'delay' };
-    return this.faultReply(fault, endpoint, params);
+  reply(endpoint: SnsEndpoint, params: URLSearchParams, fault: Exclude<EmulatorFault, HangFault> | undefined): Reply {
+    return apiReply(() => this.answer(endpoint, params), fault, this.options);
   }
 
-  private faultReply(fault: ErrcodeFault | HttpErrorFault | RawBodyFault, endpoint: EmulatorApiEndpoint, params: URLSearchParams): Reply {
-    const kind = describeFault(fault);
-    if ('html' in fault) return { ...gatewayReply(fault.status), fault: kind };
-    if ('body' in fault) {
-      const contentType = fault.contentType ?? this.options.contentType;
-      return { status: fault.status ?? 200, contentType, body: fault.body, fault: kind };
-    }
-    if (fault.afterProcessing === true) this.answer(endpoint, params);
-    return { ...this.jsonReply({ errcode: fault.errcode, errmsg: fault.errmsg }), fault: kind };
-  }
-
-  private jsonReply(result: ApiResult): Reply {
-    return jsonReply(result, this.options.contentType, this.options.clock);
-  }
-
-  private answer(endpoint: EmulatorApiEndpoint, params: URLSearchParams): ApiResult {
+  private answer(endpoint: SnsEndpoint, params: URLSearchParams): ApiResult {
     switch (endpoint) {
       case 'access_token':
         return this.exchangeCode(params);

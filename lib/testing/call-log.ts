@@ -54,6 +54,19 @@ export function redactParams(params: URLSearchParams): Record<string, string> {
   return out;
 }
 
+/** A posted JSON object with the value of each redacted key (in any letter case, at any depth) replaced. */
+export function redactJson(body: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) out[key] = isRedactedKey(key) ? REDACTED : redactValue(value);
+  return out;
+}
+
+function redactValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactValue);
+  if (typeof value === 'object' && value !== null) return redactJson(value as Record<string, unknown>);
+  return value;
+}
+
 /**
  * NOTE: case-insensitive, because a caller may send `SECRET=` or `Code=`: the emulator ignores
  * such a key, but its value is still a secret that must not reach test output.

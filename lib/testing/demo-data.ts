@@ -55,8 +55,12 @@ export const DEMO_MOBILE_APP: EmulatorApp = Object.freeze({
   unionGroup: 'default',
 });
 
-/** The demo users: `alice` has a unionid and an avatar, `bob` has neither. */
+/**
+ * The demo users: `alice` has a unionid, an avatar and a Chinese phone number; `bob` has neither
+ * unionid nor avatar, and a US number (so getuserphonenumber's `phoneNumber` is `+14155550123`
+ * while `purePhoneNumber` is `4155550123`).
+ */
 export const DEMO_USERS: readonly EmulatorUserRegistration[] = Object.freeze([
-  Object.freeze({ id: 'alice', nickname: 'Alice 🐼', unionid: true }),
-  Object.freeze({ id: 'bob', nickname: 'Bob', unionid: false, headimgurl: '' }),
+  Object.freeze({ id: 'alice', nickname: 'Alice 🐼', unionid: true, phoneNumber: '13800138000' }),
+  Object.freeze({ id: 'bob', nickname: 'Bob', unionid: false, headimgurl: '', phoneNumber: '4155550123', phoneCountryCode: '1' }),
 ]);

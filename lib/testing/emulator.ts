@@ -1,25 +1,29 @@
 /**
  * `WeChatEmulator`: a local, faithful stand-in for WeChat's login servers — `open.weixin.qq.com`
  * (the QR / authorize pages), `res.wx.qq.com` (wxLogin.js, for the embedded QR code) and
- * `api.weixin.qq.com` (the `sns/*` JSON API, Mini Program's `jscode2session` included), served
- * path-based from one node:http server on 127.0.0.1. This file is the server's life (start,
- * close), the programmable API tests call, and the routing of each request to the module that
- * answers it: authorize.ts (pages), api.ts (sns/*), wxlogin-script.ts; store.ts keeps the data.
+ * `api.weixin.qq.com` (the `sns/*` JSON API, Mini Program's `jscode2session` included, and the
+ * app token and phone number POSTs), served path-based from one node:http server on 127.0.0.1.
+ * This file is the server's life (start, close), the programmable API tests call, and the
+ * routing of each request to the module that answers it: authorize.ts (pages), api.ts (sns/*),
+ * app-api.ts (stable_token, getuserphonenumber), wxlogin-script.ts; store.ts and app-tokens.ts
+ * keep the data.
  *
  * Every behaviour cites the fact it copies in docs/wechat-protocol.md (by anchor).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { SnsApi } from './api.js';
+import { AppApi } from './app-api.js';
+import { AppTokens } from './app-tokens.js';
 import { AuthorizePages } from './authorize.js';
-import { CallLog, redactParams } from './call-log.js';
+import { CallLog, redactJson, redactParams } from './call-log.js';
 import { DEMO_MINIPROGRAM_APP, DEMO_MOBILE_APP, DEMO_OFFICIAL_ACCOUNT_APP, DEMO_USERS, DEMO_WEBSITE_APP } from './demo-data.js';
 import { Faults } from './faults.js';
 import { grantFor } from './grant.js';
-import { gatewayReply, plainReply, readBody, writeReply, type Reply } from './http.js';
+import { gatewayReply, jsonObjectOf, plainReply, readBody, writeReply, type Reply } from './http.js';
 import { newSessionKey, openidOf, unionidOf } from './ids.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { appOf, userOf } from './registration.js';
-import { endpointsAt, routeOf, type Route } from './routes.js';
+import { endpointsAt, isPostEndpoint, routeOf, type Route } from './routes.js';
 import { CODE_SCOPES } from './scopes.js';
 import { EmulatorStore } from './store.js';
 import type {
@@ -71,6 +75,8 @@ export class WeChatEmulator {
   private readonly server: Server;
   private readonly store: EmulatorStore;
   private readonly api: SnsApi;
+  private readonly appTokens: AppTokens;
+  private readonly appApi: AppApi;
   private readonly pages: AuthorizePages;
   private readonly faults = new Faults();
   private readonly log = new CallLog();
@@ -83,6 +89,8 @@ export class WeChatEmulator {
     this.store = new EmulatorStore(this.options);
     // A browser cannot load from the wildcard address: avatars are answered on loopback then.
     this.api = new SnsApi(this.store, this.options, () => this.baseUrl.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:'));
+    this.appTokens = new AppTokens(this.options);
+    this.appApi = new AppApi(this.store, this.appTokens, this.options);
     this.pages = new AuthorizePages(this.store, this.options);
     this.server = createServer((req, res) => this.onRequest(req, res));
     if (options.seed ?? true) this.seedDemoData();
@@ -139,6 +147,7 @@ export class WeChatEmulator {
    * ```ts
    * emulator.registerUser({ id: 'carol', nickname: '卡罗尔', unionid: false, snapshot: true });
    * emulator.registerUser({ id: 'mallory', highRisk: true }); // jscode2session answers 40226
+   * emulator.registerUser({ id: 'dave', phoneNumber: '61234567', phoneCountryCode: '852' }); // phoneNumber '+85261234567'
    * ```
    */
   registerUser(registration: EmulatorUserRegistration): EmulatorUser {
@@ -178,7 +187,9 @@ export class WeChatEmulator {
   }
 
   /**
-   * WeChatMiniProgramStrategy options that point at this emulator for one registered Mini Program.
+   * WeChatMiniProgramStrategy options that point at this emulator for one registered Mini Program:
+   * its jscode2session, and the app token and getuserphonenumber endpoints that the strategy's
+   * `phoneNumber` option uses.
    *
    * @example
    * ```ts
@@ -187,7 +198,8 @@ export class WeChatEmulator {
    */
   miniProgramStrategyOptions(appid: string): EmulatorMiniProgramStrategyOptions {
     const app = this.requireApp(appid, 'miniprogram', 'miniProgramStrategyOptions');
-    return { clientID: app.appid, clientSecret: app.secret, sessionURL: this.endpoints.sessionURL };
+    const { sessionURL, stableTokenURL, phoneNumberURL } = this.endpoints;
+    return { clientID: app.appid, clientSecret: app.secret, sessionURL, stableTokenURL, phoneNumberURL };
   }
 
   /**
@@ -228,6 +240,51 @@ export class WeChatEmulator {
     const scope = request.scope ?? allowed[0] ?? 'snsapi_login';
     if (!allowed.includes(scope)) throw new TypeError(`issueCode: ${app.kind} apps cannot use ${scope}`);
     return this.store.createCode(grantFor(app, user, [scope]));
+  }
+
+  /**
+   * A phone code, as `<button open-type="getPhoneNumber">` gives a Mini Program (`e.detail.code`)
+   * when `user` agrees to share their number: single-use, valid 5 minutes (`codeTtlSeconds.phone`),
+   * for this Mini Program only. getuserphonenumber exchanges it, with the app's access token from
+   * stable_token, for the user's number. Throws a TypeError for a user without a phone number.
+   *
+   * @example
+   * ```ts
+   * const code = emulator.issueCode({ appid: DEMO_MINIPROGRAM_APP.appid, user: 'alice' }); // wx.login()
+   * const phoneCode = emulator.issuePhoneCode({ appid: DEMO_MINIPROGRAM_APP.appid, user: 'alice' });
+   * await fetch('/auth/wechat/miniprogram', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, phoneCode }) });
+   * ```
+   */
+  issuePhoneCode(request: { readonly appid: string; readonly user: string }): string {
+    const app = this.requireApp(request.appid, 'miniprogram', 'issuePhoneCode');
+    const user = this.requireUser(request.user);
+    if (user.phoneNumber === null) throw new TypeError(`issuePhoneCode: ${user.id} has no phone number (registerUser({ phoneNumber }))`);
+    return this.store.createPhoneCode(app.appid, user);
+  }
+
+  /**
+   * Makes every app access token of `appid` expire now, as if its time had run out:
+   * getuserphonenumber answers 42001 with it, and the next stable_token call hands out a new one.
+   * For a token that expires in the middle of a login. Throws a TypeError when the app has none.
+   *
+   * @example
+   * ```ts
+   * emulator.expireAppToken(DEMO_MINIPROGRAM_APP.appid); // the strategy's cached token now gets 42001
+   * ```
+   */
+  expireAppToken(appid: string): void {
+    this.requireApp(appid);
+    if (!this.appTokens.expire(appid, this.options.clock())) throw new TypeError(`expireAppToken: ${appid} has no app access token yet`);
+  }
+
+  /**
+   * Revokes every app access token of `appid`, as another server's `force_refresh: true` would:
+   * getuserphonenumber answers 40001 with it, and the next stable_token call hands out a new one.
+   * Not counted against the forced-refresh quota. Throws a TypeError when the app has none.
+   */
+  invalidateAppToken(appid: string): void {
+    this.requireApp(appid);
+    if (!this.appTokens.invalidate(appid)) throw new TypeError(`invalidateAppToken: ${appid} has no app access token yet`);
   }
 
   /**
@@ -315,6 +372,8 @@ export class WeChatEmulator {
    * emulator.failNext('any', { hang: true });
    * emulator.failNext('refresh_token', { body: '{"access_token":' });
    * emulator.failNext('jscode2session', { errcode: 45011 });
+   * emulator.failNext('stable_token', { errcode: -1 });
+   * emulator.failNext('getuserphonenumber', { errcode: 45011 });
    * ```
    */
   failNext(target: FaultTarget, fault: EmulatorFault): void {
@@ -326,9 +385,10 @@ export class WeChatEmulator {
     this.faults.setLatency(range);
   }
 
-  /** Forgets codes, tokens, session keys, queued faults, latency and the call log; keeps apps and users. */
+  /** Forgets codes, phone codes, tokens (app tokens and their quotas too), session keys, queued faults, latency and the call log; keeps apps and users. */
   reset(): void {
     this.store.clearIssued();
+    this.appTokens.clear();
     this.faults.clear();
     this.log.clear();
   }
@@ -413,7 +473,7 @@ export class WeChatEmulator {
     const method = req.method ?? 'GET';
     const route = routeOf(url.pathname);
     const base = this.log.arrival(route, method, url, this.options.clock());
-    if (route.kind === 'api') return this.handleApi(route.endpoint, method, url.searchParams, res, base);
+    if (route.kind === 'api') return this.handleApi(route.endpoint, method, url.searchParams, req, res, base);
     if (route.kind === 'page' && method === 'GET') return this.respond(res, base, this.pages.pageReply(route.endpoint, url.searchParams));
     if (route.kind === 'form' && method === 'POST') return this.handleForm(route, req, res, base);
     if (route.kind === 'script' && method === 'GET') return this.respond(res, base, wxLoginScriptReply(this.endpoints.authorizationURL));
@@ -422,20 +482,34 @@ export class WeChatEmulator {
     return this.respond(res, base, reply);
   }
 
-  /** The sns/* API: a fault taken on arrival, the latency slept, then the answer — or none, for a hang. */
+  /**
+   * The JSON API: a fault taken on arrival, the latency slept, then the answer — or none, for a
+   * hang. The sns/* GETs read the query; stable_token and getuserphonenumber also a JSON body.
+   */
   private async handleApi(
     endpoint: EmulatorApiEndpoint,
     method: string,
     params: URLSearchParams,
+    req: IncomingMessage,
     res: ServerResponse,
     base: EmulatorCall,
   ): Promise<void> {
-    // NOTE: every sns call is a GET with query parameters; the docs give no POST form (docs/wechat-protocol.md#cross-cutting-get-calls-from-the-server).
-    if (method !== 'GET') return this.respond(res, base, plainReply(405, 'Method Not Allowed'));
-    const fault = this.faults.take(endpoint); // taken on arrival, so faults follow the order calls arrive in
+    if (!isPostEndpoint(endpoint)) {
+      // NOTE: every sns call is a GET with query parameters; the docs give no POST form (docs/wechat-protocol.md#cross-cutting-get-calls-from-the-server).
+      if (method !== 'GET') return this.respond(res, base, plainReply(405, 'Method Not Allowed'));
+      const fault = this.faults.take(endpoint); // taken on arrival, so faults follow the order calls arrive in
+      await this.sleep(this.faults.delayMs(fault));
+      if (fault !== undefined && 'hang' in fault) return this.log.record(base, null, 'hang');
+      return this.respond(res, base, this.api.reply(endpoint, params, fault));
+    }
+    const fault = this.faults.take(endpoint); // before the body is read, for the same order
+    const text = await readBody(req, 64 * 1024);
+    if (text === null) return this.respond(res, base, plainReply(413, 'Payload Too Large'));
+    const body = jsonObjectOf(text);
+    const logged: EmulatorCall = body === null ? base : { ...base, body: redactJson(body) };
     await this.sleep(this.faults.delayMs(fault));
-    if (fault !== undefined && 'hang' in fault) return this.log.record(base, null, 'hang');
-    this.respond(res, base, this.api.reply(endpoint, params, fault));
+    if (fault !== undefined && 'hang' in fault) return this.log.record(logged, null, 'hang');
+    this.respond(res, logged, this.appApi.reply(endpoint, { method, params, body }, fault));
   }
 
   /** The Confirm / Decline post of an authorize page, logged with its (redacted) form. */

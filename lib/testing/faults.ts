@@ -6,7 +6,16 @@
  */
 import type { EmulatorApiEndpoint, EmulatorCall, EmulatorFault, FaultTarget, LatencyRange } from './types.js';
 
-const TARGETS: readonly string[] = Object.freeze(['access_token', 'refresh_token', 'userinfo', 'auth', 'jscode2session', 'any']);
+const TARGETS: readonly string[] = Object.freeze([
+  'access_token',
+  'refresh_token',
+  'userinfo',
+  'auth',
+  'jscode2session',
+  'stable_token',
+  'getuserphonenumber',
+  'any',
+]);
 
 export class Faults {
   private readonly queue: Array<{ readonly target: FaultTarget; readonly fault: EmulatorFault }> = [];

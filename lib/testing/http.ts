@@ -60,3 +60,13 @@ export async function readBody(req: IncomingMessage, limitBytes: number): Promis
   }
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** A posted body as a JSON object, or null when it is empty, not JSON, or JSON that is not an object. */
+export function jsonObjectOf(text: string): Readonly<Record<string, unknown>> | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}

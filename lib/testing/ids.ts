@@ -16,6 +16,11 @@ export function newCode(): string {
   return randomChars(ALPHANUMERIC, 32);
 }
 
+/** A phone code (getPhoneNumber's `e.detail.code`) looks like 64 hex digits, as in getuserphonenumber's example. */
+export function newPhoneCode(): string {
+  return randomBytes(32).toString('hex');
+}
+
 /** A session key is base64 of 16 random bytes: an AES-128 key (docs/wechat-protocol.md#mini-program-session-key-and-user-data). */
 export function newSessionKey(): string {
   return randomBytes(16).toString('base64');

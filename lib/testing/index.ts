@@ -9,6 +9,7 @@
  * const options = emulator.strategyOptions(DEMO_WEBSITE_APP.appid);
  * // new WeChatStrategy({ ...options, callbackURL: 'http://localhost:3000/auth/wechat/callback' }, verify)
  * // new WeChatMiniProgramStrategy(emulator.miniProgramStrategyOptions(DEMO_MINIPROGRAM_APP.appid), verify)
+ * // emulator.issuePhoneCode({ appid: DEMO_MINIPROGRAM_APP.appid, user: 'alice' }) // the phone-number button's code
  * // new WeChatAppStrategy(emulator.appStrategyOptions(DEMO_MOBILE_APP.appid), verify)
  * await emulator.close();
  * ```
@@ -49,6 +50,7 @@ export type {
   HttpErrorFault,
   LatencyRange,
   RawBodyFault,
+  StableTokenQuota,
   WeChatAppKind,
   WeChatEmulatorOptions,
   WeChatScope,

@@ -31,9 +31,15 @@ export function appOf(registration: EmulatorAppRegistration): EmulatorApp {
   });
 }
 
-/** The user to hold, or a TypeError when `registerUser` was given no id. */
+/** The user to hold, or a TypeError when `registerUser` was given no id or a phone number that is not digits. */
 export function userOf(registration: EmulatorUserRegistration): EmulatorUser {
   if (registration.id === '') throw new TypeError('registerUser: id is required');
+  const { phoneNumber, phoneCountryCode = '86' } = registration;
+  // Digits only: purePhoneNumber and countryCode carry no '+', space or dash.
+  if (phoneNumber !== undefined && !/^\d{4,15}$/.test(phoneNumber)) {
+    throw new TypeError(`registerUser: phoneNumber takes 4 to 15 digits without the country code, got ${phoneNumber}`);
+  }
+  if (!/^\d{1,4}$/.test(phoneCountryCode)) throw new TypeError(`registerUser: phoneCountryCode takes 1 to 4 digits, got ${phoneCountryCode}`);
   return Object.freeze({
     id: registration.id,
     nickname: registration.nickname ?? registration.id,
@@ -41,5 +47,7 @@ export function userOf(registration: EmulatorUserRegistration): EmulatorUser {
     headimgurl: registration.headimgurl ?? avatarUrlOf(registration.id),
     snapshot: registration.snapshot ?? false,
     highRisk: registration.highRisk ?? false,
+    phoneNumber: phoneNumber ?? null,
+    phoneCountryCode,
   });
 }

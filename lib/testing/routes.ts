@@ -9,6 +9,14 @@ import type { EmulatorApiEndpoint, EmulatorEndpoint, EmulatorEndpoints, Emulator
 /** Where the emulator serves its wxLogin.js, on the path of `res.wx.qq.com`'s (docs/wechat-protocol.md#embedded-qr-the-script). */
 const WXLOGIN_SCRIPT_PATH = '/connect/zh_CN/htmledition/js/wxLogin.js';
 
+/** The API endpoints WeChat serves as a POST with a JSON body (cgi-bin, wxa); the `sns/*` ones are GETs. */
+export type PostEndpoint = Extract<EmulatorApiEndpoint, 'stable_token' | 'getuserphonenumber'>;
+export type SnsEndpoint = Exclude<EmulatorApiEndpoint, PostEndpoint>;
+
+export function isPostEndpoint(endpoint: EmulatorApiEndpoint): endpoint is PostEndpoint {
+  return endpoint === 'stable_token' || endpoint === 'getuserphonenumber';
+}
+
 export type Route =
   | { readonly kind: 'api'; readonly endpoint: EmulatorApiEndpoint }
   | { readonly kind: 'page'; readonly endpoint: EmulatorPageEndpoint }
@@ -28,6 +36,8 @@ export function endpointsAt(baseUrl: string): EmulatorEndpoints {
     userProfileURL: `${baseUrl}/sns/userinfo`,
     checkTokenURL: `${baseUrl}/sns/auth`,
     sessionURL: `${baseUrl}/sns/jscode2session`,
+    stableTokenURL: `${baseUrl}/cgi-bin/stable_token`,
+    phoneNumberURL: `${baseUrl}/wxa/business/getuserphonenumber`,
   };
 }
 
@@ -43,6 +53,10 @@ export function routeOf(pathname: string): Route {
       return { kind: 'api', endpoint: 'auth' };
     case '/sns/jscode2session':
       return { kind: 'api', endpoint: 'jscode2session' };
+    case '/cgi-bin/stable_token':
+      return { kind: 'api', endpoint: 'stable_token' };
+    case '/wxa/business/getuserphonenumber':
+      return { kind: 'api', endpoint: 'getuserphonenumber' };
     case '/connect/qrconnect':
       return { kind: 'page', endpoint: 'qrconnect' };
     case '/connect/oauth2/authorize':

@@ -1,12 +1,13 @@
 /**
- * The emulator's in-memory data: registered apps and users, and the codes, tokens and Mini
- * Program session keys it has issued, each with its expiry. Knows lifetimes, not WeChat's
+ * The emulator's in-memory data: registered apps and users, and the codes, tokens, Mini
+ * Program session keys and phone codes it has issued, each with its expiry (app access tokens
+ * have their own keeper, app-tokens.ts). Knows lifetimes, not WeChat's
  * checks or errcodes: those are the API's (api.ts).
  *
  * @internal Not part of the public `passport-wechat-oauth2/testing` API.
  */
 import type { Grant } from './grant.js';
-import { newCode, newToken } from './ids.js';
+import { newCode, newPhoneCode, newToken } from './ids.js';
 import type { ResolvedOptions } from './options.js';
 import type { EmulatorApp, EmulatorUser } from './types.js';
 
@@ -15,6 +16,15 @@ export interface CodeRecord {
   readonly expiresAt: number;
   /** Mini Program codes only: the session key of this `wx.login()`, which jscode2session returns. */
   readonly sessionKey: string | undefined;
+  used: boolean;
+}
+
+/** A code of the phone-number button: one user's number, for one Mini Program. */
+export interface PhoneCodeRecord {
+  readonly appid: string;
+  /** The user as registered when the code was given: their number then. */
+  readonly user: EmulatorUser;
+  readonly expiresAt: number;
   used: boolean;
 }
 
@@ -35,6 +45,8 @@ export class EmulatorStore {
   private readonly codes = new Map<string, CodeRecord>();
   private readonly accessTokens = new Map<string, AccessTokenRecord>();
   private readonly refreshTokens = new Map<string, RefreshTokenRecord>();
+  /** Apart from the login codes: a phone code is no `js_code`, nor the reverse. */
+  private readonly phoneCodes = new Map<string, PhoneCodeRecord>();
   /** The session key of each Mini Program user's latest `wx.login()`, by {@link sessionId}. */
   private readonly sessionKeys = new Map<string, string>();
   private readonly options: ResolvedOptions;
@@ -89,6 +101,17 @@ export class EmulatorStore {
     return this.sessionKeys.get(sessionId(appid, openid));
   }
 
+  /** A single-use phone code for `user`'s number in a Mini Program. */
+  createPhoneCode(appid: string, user: EmulatorUser): string {
+    const code = newPhoneCode();
+    this.phoneCodes.set(code, { appid, user, expiresAt: this.options.clock() + this.options.phoneCodeTtlMs, used: false });
+    return code;
+  }
+
+  phoneCode(code: string): PhoneCodeRecord | undefined {
+    return this.phoneCodes.get(code);
+  }
+
   // -- tokens ------------------------------------------------------------------
 
   /** A new access_token and refresh_token for a grant, with their lifetimes from now. */
@@ -132,9 +155,10 @@ export class EmulatorStore {
     return fresh;
   }
 
-  /** Forgets codes, session keys and tokens; keeps apps and users. */
+  /** Forgets codes, phone codes, session keys and tokens; keeps apps and users. */
   clearIssued(): void {
     this.codes.clear();
+    this.phoneCodes.clear();
     this.sessionKeys.clear();
     this.accessTokens.clear();
     this.refreshTokens.clear();

@@ -26,8 +26,19 @@ export type DeclineBehaviour = 'stay' | 'redirect';
 /** Content-Type of the JSON API answers. WeChat is often `text/plain` (docs/wechat-protocol.md#cross-cutting-json-sent-as-plain-text). */
 export type EmulatorContentType = 'text/plain' | 'application/json';
 
-/** The `api.weixin.qq.com` endpoints, by short name. */
-export type EmulatorApiEndpoint = 'access_token' | 'refresh_token' | 'userinfo' | 'auth' | 'jscode2session';
+/**
+ * The `api.weixin.qq.com` endpoints, by short name: the `sns/*` GETs, and two POSTs with a JSON
+ * body — `cgi-bin/stable_token` (the app's own access token) and `wxa/business/getuserphonenumber`
+ * (a Mini Program user's phone number, for the code of `<button open-type="getPhoneNumber">`).
+ */
+export type EmulatorApiEndpoint =
+  | 'access_token'
+  | 'refresh_token'
+  | 'userinfo'
+  | 'auth'
+  | 'jscode2session'
+  | 'stable_token'
+  | 'getuserphonenumber';
 
 /** The `open.weixin.qq.com` pages, by short name. */
 export type EmulatorPageEndpoint = 'qrconnect' | 'oauth2/authorize';
@@ -103,9 +114,10 @@ export interface WeChatEmulatorOptions {
   readonly contentType?: EmulatorContentType;
   /**
    * Code lifetime in seconds: one number for every kind of code, or per kind — `qrconnect`
-   * (website apps), `authorize` (Official Accounts), `miniprogram` (`wx.login()` codes) and
-   * `app` (Mobile Application codes from the Open SDK).
-   * @defaultValue `{ qrconnect: 600, authorize: 300, miniprogram: 300, app: 600 }` (docs/wechat-protocol.md#codes-lifetime-and-single-use)
+   * (website apps), `authorize` (Official Accounts), `miniprogram` (`wx.login()` codes), `app`
+   * (Mobile Application codes from the Open SDK) and `phone` (the phone-number button's codes,
+   * {@link WeChatEmulator.issuePhoneCode}: "valid 5 minutes, once", per getuserphonenumber's doc).
+   * @defaultValue `{ qrconnect: 600, authorize: 300, miniprogram: 300, app: 600, phone: 300 }` (docs/wechat-protocol.md#codes-lifetime-and-single-use)
    */
   readonly codeTtlSeconds?:
     | number
@@ -114,11 +126,22 @@ export interface WeChatEmulatorOptions {
         readonly authorize?: number;
         readonly miniprogram?: number;
         readonly app?: number;
+        readonly phone?: number;
       };
   /** @defaultValue 7200 (docs/wechat-protocol.md#token-exchange-answer) */
   readonly accessTokenTtlSeconds?: number;
   /** @defaultValue 2592000 = 30 days, not renewable (docs/wechat-protocol.md#refresh-lifetimes) */
   readonly refreshTokenTtlSeconds?: number;
+  /**
+   * Lifetime of an app access token from `cgi-bin/stable_token`, in seconds. WeChat hands out a
+   * new token in the last 5 minutes of the old one (both stay valid until the old one expires);
+   * with a lifetime of 10 minutes or less, the emulator renews in the last half instead, so a
+   * short test lifetime still has a stretch where the same token comes back.
+   * @defaultValue 7200
+   */
+  readonly appTokenTtlSeconds?: number;
+  /** The limits of `cgi-bin/stable_token`; lower them to test what an app does at the limit. */
+  readonly stableTokenQuota?: StableTokenQuota;
   /** Issue a new refresh_token on every refresh (the old one stops working). @defaultValue false (docs/wechat-protocol.md#refresh-lifetimes: unconfirmed) */
   readonly rotateRefreshToken?: boolean;
   /**
@@ -143,6 +166,26 @@ export interface WeChatEmulatorOptions {
    * {@link DEMO_MINIPROGRAM_APP}, {@link DEMO_MOBILE_APP}, {@link DEMO_USERS}). @defaultValue true
    */
   readonly seed?: boolean;
+}
+
+/**
+ * The limits of `cgi-bin/stable_token`, per app. A call over a limit answers 45009 ("reach max
+ * api daily quota limit"). Days are Beijing days (UTC+8), minutes are clock minutes.
+ */
+export interface StableTokenQuota {
+  /** Normal-mode calls (`force_refresh` false or absent) a minute. @defaultValue 10000 */
+  readonly perMinute?: number;
+  /** Normal-mode calls a day. @defaultValue 500000 */
+  readonly perDay?: number;
+  /** Calls with `force_refresh: true` that replace the token, a day; the next one answers 45009. @defaultValue 20 */
+  readonly forceRefreshPerDay?: number;
+  /**
+   * A `force_refresh: true` call less than this long after the last one that replaced the token
+   * does not refresh: it answers the token in force, as a normal call would, and does not count
+   * against `forceRefreshPerDay` (the emulator's reading of WeChat's "30 s apart").
+   * @defaultValue 30
+   */
+  readonly forceRefreshIntervalSeconds?: number;
 }
 
 /** An app to register with {@link WeChatEmulator.registerApp}. */
@@ -202,6 +245,18 @@ export interface EmulatorUserRegistration {
    * `code blocked` (docs/wechat-protocol.md#mini-program-errors). Other logins are not affected. @defaultValue false
    */
   readonly highRisk?: boolean;
+  /**
+   * The phone number bound to the user's WeChat account, digits only, without the country code
+   * (getuserphonenumber's `purePhoneNumber`), e.g. `'13800138000'`. Without one, the user has no
+   * phone code to give ({@link WeChatEmulator.issuePhoneCode} throws). @defaultValue none
+   */
+  readonly phoneNumber?: string;
+  /**
+   * The country calling code of `phoneNumber`, digits only. Outside China (`'86'`), getuserphonenumber's
+   * `phoneNumber` carries it (`'1'` and `'4155550123'` → `'+14155550123'`: WeChat says only that it "has the
+   * area code"; the emulator writes it E.164-style) while `purePhoneNumber` never does. @defaultValue '86'
+   */
+  readonly phoneCountryCode?: string;
 }
 
 /** A registered user, as the emulator holds it. */
@@ -212,6 +267,9 @@ export interface EmulatorUser {
   readonly headimgurl: string;
   readonly snapshot: boolean;
   readonly highRisk: boolean;
+  /** Digits without the country code, or null when the user has no phone number. */
+  readonly phoneNumber: string | null;
+  readonly phoneCountryCode: string;
 }
 
 /**
@@ -227,6 +285,11 @@ export interface EmulatorCall {
   readonly query: Readonly<Record<string, string>>;
   /** The posted form, for the Confirm / Decline posts. */
   readonly form?: Readonly<Record<string, string>>;
+  /**
+   * The posted JSON object, for `stable_token` and `getuserphonenumber`, with `secret`, `code`
+   * and tokens redacted at any depth; absent when the body was not a JSON object.
+   */
+  readonly body?: Readonly<Record<string, unknown>>;
   /** The query keys in the order they were sent. */
   readonly paramOrder: readonly string[];
   /**
@@ -265,6 +328,10 @@ export interface EmulatorEndpoints {
   readonly checkTokenURL: string;
   /** The Mini Program login (`/sns/jscode2session`, code2Session, docs/wechat-protocol.md#mini-program-code2session). */
   readonly sessionURL: string;
+  /** The app access token (`POST /cgi-bin/stable_token`, JSON body). */
+  readonly stableTokenURL: string;
+  /** A Mini Program user's phone number (`POST /wxa/business/getuserphonenumber?access_token=…`, JSON body `{ code }`). */
+  readonly phoneNumberURL: string;
 }
 
 /** WeChatStrategy options that point a strategy at the emulator for one app. */
@@ -284,6 +351,10 @@ export interface EmulatorMiniProgramStrategyOptions {
   readonly clientID: string;
   readonly clientSecret: string;
   readonly sessionURL: string;
+  /** Where the strategy gets the app access token that getuserphonenumber needs. */
+  readonly stableTokenURL: string;
+  /** Where the strategy exchanges a posted phone code (`phoneNumber: 'optional' | 'required'`). */
+  readonly phoneNumberURL: string;
 }
 
 /** WeChatAppStrategy options that point a strategy at the emulator for one Mobile Application. */

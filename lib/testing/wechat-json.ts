@@ -9,7 +9,7 @@ import type { Reply } from './http.js';
 import { ridFor } from './ids.js';
 import type { EmulatorContentType } from './types.js';
 
-type JsonValue = string | number | readonly string[];
+type JsonValue = string | number | readonly string[] | JsonObject;
 export type JsonObject = { readonly [key: string]: JsonValue };
 
 /** What an endpoint decided: a success body, or an errcode (errmsg defaults to WeChat's text for it). */
@@ -28,6 +28,9 @@ const ERRMSG: Readonly<Record<number, string>> = Object.freeze({
   40097: 'invalid args',
   40125: 'invalid appsecret',
   40163: 'code been used',
+  43002: 'require POST method',
+  45009: 'reach max api daily quota limit',
+  47001: 'data format error',
   41001: 'access_token missing',
   41002: 'appid missing',
   41003: 'refresh_token missing',

@@ -20,6 +20,7 @@ export const BUILT_PACKAGE_TESTS = [
   'test/demo.test.ts',
   'test/e2e.browser.test.ts',
   'test/emulator.test.ts',
+  'test/emulator-phone-demo.test.ts',
   'test/fastify.test.ts',
   'test/import-cost.test.ts',
   'test/nestjs.test.ts',
