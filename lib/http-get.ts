@@ -123,10 +123,13 @@ class CappedGetHandler implements Dispatcher.DispatchHandler {
     this.#reject(failure);
   }
 
-  // The connection goes too: an unread body of a refused answer cannot be skipped on a kept-alive socket.
+  // The connection goes too: an unread body of a refused answer cannot be skipped on a kept-alive
+  // socket. The caller hears at once; the abort waits for the parser to return: undici asserts
+  // that a request it is still parsing was not aborted, and a socket that closes without an error
+  // in between (a body that ends with the connection) would turn that into an uncaught exception.
   #stop(controller: Dispatcher.DispatchController, failure: GetFailure): void {
     this.fail(failure);
-    controller.abort(new Error('The answer was refused.'));
+    queueMicrotask(() => controller.abort(new Error('The answer was refused.')));
   }
 }
 
