@@ -83,7 +83,33 @@ describe('the demo: Sign in with phone number', () => {
     const code = ((await request(app).post('/demo/emulator/wx-login').send({ user: 'alice' }).expect(200)).body as { code: string }).code;
     const phoneCode = ((await request(app).post('/demo/emulator/phone-code').send({ user: 'alice' }).expect(200)).body as { phoneCode: string }).phoneCode;
     const response = await request(app).post('/auth/wechat/miniprogram').send({ code, phoneCode }).expect(200);
-    expect(response.body.user).toMatchObject({ id: emulator.unionidFor('alice'), openid: emulator.openidFor(MP.appid, 'alice'), appid: MP.appid });
+    expect(response.body.user).toMatchObject({ id: emulator.unionidFor('alice'), openid: emulator.openidFor(MP.appid, 'alice'), appid: MP.appid, phoneNumber: '+8613800138000' });
+    expect(emulator.calls.map((call) => call.endpoint)).toEqual(expect.arrayContaining(['jscode2session', 'stable_token', 'getuserphonenumber']));
+  });
+
+  it("signs Bob in with his number outside China, and Alice without one when she posts no phone code (phoneNumber: 'optional')", async () => {
+    const app = buildAppWithPhone();
+    const bobCode = ((await request(app).post('/demo/emulator/wx-login').send({ user: 'bob' }).expect(200)).body as { code: string }).code;
+    const bobPhone = ((await request(app).post('/demo/emulator/phone-code').send({ user: 'bob' }).expect(200)).body as { phoneCode: string }).phoneCode;
+    expect((await request(app).post('/auth/wechat/miniprogram').send({ code: bobCode, phoneCode: bobPhone }).expect(200)).body.user.phoneNumber).toBe('+14155550123');
+
+    const aliceCode = ((await request(app).post('/demo/emulator/wx-login').send({ user: 'alice' }).expect(200)).body as { code: string }).code;
+    expect((await request(app).post('/auth/wechat/miniprogram').send({ code: aliceCode }).expect(200)).body.user.phoneNumber).toBeUndefined();
+  });
+
+  it('refreshes the app token once when it expired between two sign-ins, and still gives the number', async () => {
+    const app = buildAppWithPhone();
+    const signIn = async () => {
+      const code = ((await request(app).post('/demo/emulator/wx-login').send({ user: 'alice' }).expect(200)).body as { code: string }).code;
+      const phoneCode = ((await request(app).post('/demo/emulator/phone-code').send({ user: 'alice' }).expect(200)).body as { phoneCode: string }).phoneCode;
+      return (await request(app).post('/auth/wechat/miniprogram').send({ code, phoneCode }).expect(200)).body.user as { phoneNumber?: string };
+    };
+    expect((await signIn()).phoneNumber).toBe('+8613800138000');
+    emulator.expireAppToken(MP.appid);
+
+    expect((await signIn()).phoneNumber).toBe('+8613800138000');
+    const phoneCalls = emulator.calls.filter((call) => call.endpoint === 'getuserphonenumber' || call.endpoint === 'stable_token').map((call) => call.endpoint);
+    expect(phoneCalls).toEqual(['stable_token', 'getuserphonenumber', 'getuserphonenumber', 'stable_token', 'getuserphonenumber']);
   });
 
   it('shows the getPhoneNumber button code with real credentials', async () => {

@@ -74,8 +74,8 @@ export function mountPostedCodeLogins(app: express.Express, passport: Authentica
   if (options.miniProgram) {
     // phoneNumber 'optional': a posted phoneCode adds the user's number (stable_token, then
     // getuserphonenumber); without one, the sign-in is as before. 'required' would refuse it.
-    const strategyOptions = { ...options.miniProgram, passReqToCallback: true, phoneNumber: 'optional' } as const;
-    passport.use(new WeChatMiniProgramStrategy(strategyOptions as WeChatMiniProgramStrategyOptionsWithRequest, verifyMiniProgram));
+    const strategyOptions: WeChatMiniProgramStrategyOptionsWithRequest = { ...options.miniProgram, passReqToCallback: true, phoneNumber: 'optional' };
+    passport.use(new WeChatMiniProgramStrategy(strategyOptions, verifyMiniProgram));
     app.get('/miniprogram', (req, res) => res.send(miniProgramPage(req, options.simulator)));
     app.post(MINIPROGRAM_ROUTE, json, signIn(passport, 'wechat-miniprogram'));
     jsonPaths.push(MINIPROGRAM_ROUTE);
@@ -127,7 +127,7 @@ const verifyMiniProgram: WeChatMiniProgramVerifyFunctionWithRequest = (req, sess
 function postedCodeUser(profile: WeChatProfile): PostedCodeUser {
   const user: PostedCodeUser = { id: profile.id, openid: profile.openid, unionid: profile.unionid ?? null, appid: profile.appid ?? null, displayName: profile.displayName };
   // Passport's profile field for phone numbers, set by WeChatMiniProgramStrategy's phoneNumber option.
-  const phoneNumber = (profile as { phoneNumbers?: ReadonlyArray<{ value?: string }> }).phoneNumbers?.[0]?.value;
+  const phoneNumber = profile.phoneNumbers?.[0]?.value;
   if (phoneNumber) user.phoneNumber = phoneNumber;
   return user;
 }
