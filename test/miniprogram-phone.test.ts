@@ -104,6 +104,12 @@ describe('phone number sign-in (phoneNumber: "required")', () => {
     expect(body.failure.code).toBe('WECHAT_MISSING_PHONE_CODE');
   });
 
+  it('ignores a phone code in the query string (a cross-site POST can carry one), failing as without one', async () => {
+    const { body } = await request(app({ phoneNumber: 'required' }).server).post(`/auth?phoneCode=${PHONE_CODE}`).send({ code: jsCode(13) }).expect(400);
+
+    expect(body.failure.code).toBe('WECHAT_MISSING_PHONE_CODE');
+  });
+
   it('fails with 400 WECHAT_MALFORMED_PHONE_CODE for a phone code WeChat never issues', async () => {
     const { body } = await request(app({ phoneNumber: 'required' }).server).post('/auth').send({ code: jsCode(4), phoneCode: { $gt: '' } }).expect(400);
 
@@ -245,6 +251,22 @@ describe('WeChatAppTokenProvider', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     mockStableToken(TOKEN_2);
     expect(await provider.token()).toBe(TOKEN_2);
+  });
+
+  it('fetches from WeChat when its store fails or answers garbage, and still works', async () => {
+    const broken = { get: () => Promise.reject(new Error('store down')), set: () => Promise.reject(new Error('store down')) };
+    const garbled = { get: () => Promise.resolve('{"token":'), set: () => Promise.resolve() };
+    mockStableToken(TOKEN_1, { times: 2 });
+
+    expect(await new WeChatAppTokenProvider({ clientID: APPID, clientSecret: SECRET, store: broken }).token()).toBe(TOKEN_1);
+    expect(await new WeChatAppTokenProvider({ clientID: APPID, clientSecret: SECRET, store: garbled }).token()).toBe(TOKEN_1);
+  });
+
+  it('refuses a stable_token answer without a token or a lifetime (WECHAT_MALFORMED_RESPONSE)', async () => {
+    nock(WECHAT_API).post('/cgi-bin/stable_token').reply(200, JSON.stringify({ access_token: TOKEN_1 }), TEXT);
+    const provider = new WeChatAppTokenProvider({ clientID: APPID, clientSecret: SECRET });
+
+    await expect(provider.token()).rejects.toMatchObject({ code: 'WECHAT_MALFORMED_RESPONSE' });
   });
 
   it('rejects every waiting caller once when the fetch fails, and fetches again on the next call', async () => {
