@@ -139,11 +139,12 @@ export class LoginAttempt {
         (thrown) => this.report(thrown),
       );
     if (!guard || !callback) return exchange();
+    const claimedOrReplay = (claimed: boolean): void => (claimed ? exchange() : guard.replay(callback, this.#passport, req));
     const claimedNow = guard.claimNow(callback);
-    if (claimedNow !== undefined) return claimedNow ? exchange() : guard.replay(callback, this.#passport, req);
+    if (claimedNow !== undefined) return claimedOrReplay(claimedNow);
     settle(
       guard.claim(callback),
-      (claimed) => (claimed ? exchange() : guard.replay(callback, this.#passport, req)),
+      claimedOrReplay,
       // The store is down: exchange without duplicate protection rather than not at all.
       () => exchange(),
       (thrown) => this.report(thrown),

@@ -5,7 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { observeCall } from './diagnostics.js';
-import { cappedGet, type GetFailure } from './http-get.js';
+import { cappedRequest, type RequestFailure } from './capped-request.js';
 import { WeChatError, WeChatRequestError, WeChatResponseError, type WeChatEndpoint } from './errors.js';
 import { safeCause } from './redaction.js';
 import {
@@ -259,7 +259,7 @@ export class WeChatClient {
     const pathStart = url.indexOf('/', url.indexOf('//') + 2);
     try {
       const http = undici ?? (await loadUndici());
-      return await cappedGet(this.#dispatcher ?? sharedAgentOf(http), {
+      return await cappedRequest(this.#dispatcher ?? sharedAgentOf(http), {
         origin: pathStart === -1 ? url : url.slice(0, pathStart),
         path: pathStart === -1 ? '/' : url.slice(pathStart),
         headers: call.body === undefined ? ACCEPT_JSON : POST_JSON,
@@ -268,7 +268,7 @@ export class WeChatClient {
         maxBytes: this.#maxResponseBytes,
       });
     } catch (error) {
-      throw failureOfGet(call, error as GetFailure | Error, this.#maxResponseBytes);
+      throw failureOfRequest(call, error as RequestFailure | Error, this.#maxResponseBytes);
     }
   }
 }
@@ -319,7 +319,7 @@ function unexpectedStatus(call: Call, status: number): WeChatResponseError {
 }
 
 /** The typed error of a GET that gave no body: loading undici failed, or the call itself did. */
-function failureOfGet(call: Call, failure: GetFailure | Error, maxBytes: number): WeChatError {
+function failureOfRequest(call: Call, failure: RequestFailure | Error, maxBytes: number): WeChatError {
   if (failure instanceof Error) return networkFailure(call, failure);
   if (failure.reason === 'status') return unexpectedStatus(call, failure.status);
   if (failure.reason === 'too-large') return tooLarge(call, maxBytes);

@@ -12,13 +12,13 @@
 import type { Dispatcher } from 'undici';
 
 /** Why a GET did not give a body. The caller words it for its own endpoint. */
-export type GetFailure =
+export type RequestFailure =
   | { reason: 'status'; status: number }
   | { reason: 'too-large' }
   | { reason: 'timeout'; cause: unknown }
   | { reason: 'network'; cause: unknown };
 
-export interface GetOptions {
+export interface RequestOptions {
   /** Origin and path (with its query) as undici takes them. */
   origin: string;
   path: string;
@@ -31,10 +31,10 @@ export interface GetOptions {
   maxBytes: number;
 }
 
-/** Resolves with the body of a 200 answer as UTF-8 text; rejects with a {@link GetFailure}. */
-export function cappedGet(dispatcher: Dispatcher, options: GetOptions): Promise<string> {
+/** Resolves with the body of a 200 answer as UTF-8 text; rejects with a {@link RequestFailure}. */
+export function cappedRequest(dispatcher: Dispatcher, options: RequestOptions): Promise<string> {
   return new Promise((resolve, reject) => {
-    const handler = new CappedGetHandler(resolve, reject, options);
+    const handler = new CappedRequestHandler(resolve, reject, options);
     try {
       dispatcher.dispatch(
         {
@@ -54,9 +54,9 @@ export function cappedGet(dispatcher: Dispatcher, options: GetOptions): Promise<
   });
 }
 
-class CappedGetHandler implements Dispatcher.DispatchHandler {
+class CappedRequestHandler implements Dispatcher.DispatchHandler {
   readonly #resolve: (text: string) => void;
-  readonly #reject: (failure: GetFailure) => void;
+  readonly #reject: (failure: RequestFailure) => void;
   readonly #maxBytes: number;
   // One deadline for the whole exchange, body included: headersTimeout/bodyTimeout alone would
   // let a server that drips one byte at a time hold the login for ever. Cleared as the call ends.
@@ -66,7 +66,7 @@ class CappedGetHandler implements Dispatcher.DispatchHandler {
   #size = 0;
   #settled = false;
 
-  constructor(resolve: (text: string) => void, reject: (failure: GetFailure) => void, options: GetOptions) {
+  constructor(resolve: (text: string) => void, reject: (failure: RequestFailure) => void, options: RequestOptions) {
     this.#resolve = resolve;
     this.#reject = reject;
     this.#maxBytes = options.maxBytes;
@@ -115,7 +115,7 @@ class CappedGetHandler implements Dispatcher.DispatchHandler {
   }
 
   /** Ends the call with a failure; the first outcome wins. */
-  fail(failure: GetFailure): void {
+  fail(failure: RequestFailure): void {
     if (this.#settled) return;
     this.#settled = true;
     clearTimeout(this.#timer);
@@ -127,12 +127,12 @@ class CappedGetHandler implements Dispatcher.DispatchHandler {
   // socket. The caller hears at once; the abort waits for the parser to return: undici asserts
   // that a request it is still parsing was not aborted, and a socket that closes without an error
   // in between (a body that ends with the connection) would turn that into an uncaught exception.
-  #stop(controller: Dispatcher.DispatchController, failure: GetFailure): void {
+  #stop(controller: Dispatcher.DispatchController, failure: RequestFailure): void {
     this.fail(failure);
     queueMicrotask(() => controller.abort(new Error('The answer was refused.')));
   }
 }
 
-function passDeadline(handler: CappedGetHandler): void {
+function passDeadline(handler: CappedRequestHandler): void {
   handler.expire();
 }
