@@ -70,6 +70,7 @@ class CappedRequestHandler implements Dispatcher.DispatchHandler {
     this.#resolve = resolve;
     this.#reject = reject;
     this.#maxBytes = options.maxBytes;
+    keepTimerList(options.timeout);
     this.#timer = setTimeout(passDeadline, options.timeout, this);
   }
 
@@ -136,3 +137,19 @@ class CappedRequestHandler implements Dispatcher.DispatchHandler {
 function passDeadline(handler: CappedRequestHandler): void {
   handler.expire();
 }
+
+// Node keeps one list of timers per duration and drops it when its last timer is cleared; the
+// next timer of that duration builds it again (a priority-queue insert, a libuv timer restart).
+// One call at a time — a sequential login — paid that twice per login. An idle interval of the
+// same duration keeps the list, so a call's deadline is an append and a removal. Unref'd: it never
+// keeps a process alive; bounded: only timeouts of a second or more (an idle wake-up per timeout
+// at most), and an app with many timeouts gets lists for the first few only.
+const timerListKeepers = new Map<number, NodeJS.Timeout>();
+const MAX_TIMER_LIST_KEEPERS = 8;
+
+function keepTimerList(ms: number): void {
+  if (ms < 1000 || timerListKeepers.has(ms) || timerListKeepers.size >= MAX_TIMER_LIST_KEEPERS) return;
+  timerListKeepers.set(ms, setInterval(noop, ms).unref());
+}
+
+function noop(): void {}

@@ -49,8 +49,10 @@ export class PendingLoginStateStore {
     const now = this.#now();
     const login: PendingLogin = { handle: randomHex(12), expiresAt: now + PENDING_LOGIN_TTL_MS };
     if (state !== undefined && state !== null && state !== false) login.state = state;
-    const kept = this.#live(session, now).slice(-(MAX_PENDING_LOGINS - 1));
-    this.#keep(session, [...kept, login]);
+    const kept = this.#live(session, now);
+    if (kept.length >= MAX_PENDING_LOGINS) kept.splice(0, kept.length - (MAX_PENDING_LOGINS - 1));
+    kept.push(login);
+    this.#keep(session, kept);
     callback(null, login.handle);
   }
 
@@ -86,21 +88,41 @@ export class PendingLoginStateStore {
    */
   #live(session: Session, now: number): PendingLogin[] {
     const slot = session[this.#key];
-    const pending = Array.isArray(slot?.pending) ? (slot.pending as unknown[]) : [];
-    const legacy = legacyLogin(slot?.state, now + PENDING_LOGIN_TTL_MS);
-    return [...(legacy ? [legacy] : []), ...pending].filter((login): login is PendingLogin => {
-      const candidate = login as Partial<PendingLogin> | null;
-      return typeof candidate?.handle === 'string' && typeof candidate.expiresAt === 'number' && candidate.expiresAt > now;
-    });
+    const live: PendingLogin[] = [];
+    if (slot === undefined || slot === null) return live;
+    const legacy = legacyLogin(slot.state, now + PENDING_LOGIN_TTL_MS);
+    if (legacy) live.push(legacy);
+    // A loop, not spreads and a filter: this runs twice per login (its start and its callback).
+    if (Array.isArray(slot.pending)) for (const login of slot.pending as unknown[]) if (isLive(login, now)) live.push(login);
+    return live;
   }
 
   /** Writes the pending logins back, and leaves no empty slot in the session. */
   #keep(session: Session, pending: PendingLogin[]): void {
-    const { pending: _old, state: _legacy, ...rest } = session[this.#key] ?? {};
+    const slot = session[this.#key];
+    if (slot === undefined || holdsOnlyPending(slot)) {
+      // The usual slot: nothing but this store's own list.
+      if (pending.length > 0) session[this.#key] = { pending };
+      else if (slot !== undefined) delete session[this.#key];
+      return;
+    }
+    const { pending: _old, state: _legacy, ...rest } = slot ?? {};
     if (pending.length > 0) session[this.#key] = { ...rest, pending };
     else if (Object.keys(rest).length > 0) session[this.#key] = rest;
     else delete session[this.#key];
   }
+}
+
+function isLive(login: unknown, now: number): login is PendingLogin {
+  const candidate = login as Partial<PendingLogin> | null;
+  return typeof candidate?.handle === 'string' && typeof candidate.expiresAt === 'number' && candidate.expiresAt > now;
+}
+
+/** Whether a session slot is a plain object whose only own key (if any) is `pending`. */
+function holdsOnlyPending(slot: unknown): boolean {
+  if (typeof slot !== 'object' || slot === null || Array.isArray(slot)) return false;
+  for (const key of Object.keys(slot)) if (key !== 'pending') return false;
+  return true;
 }
 
 /** A login passport-oauth2's NonceStore (a handle) or StateStore (`{ handle, state }`) kept. */

@@ -5,7 +5,7 @@
  */
 import type { Request } from 'express';
 import { describe, expect, it } from 'vitest';
-import { PENDING_LOGIN_TTL_MS, PendingLoginStateStore } from '../lib/state-store.js';
+import { MAX_PENDING_LOGINS, PENDING_LOGIN_TTL_MS, PendingLoginStateStore } from '../lib/state-store.js';
 
 const KEY = 'oauth2:open.weixin.qq.com';
 const META = { authorizationURL: 'https://open.weixin.qq.com/connect/qrconnect', tokenURL: 'https://api.weixin.qq.com/x', clientID: 'wx1', callbackURL: 'https://a.example/cb' };
@@ -64,6 +64,18 @@ describe('the pending-logins state store, in the session', () => {
     const session: Record<string, unknown> = { [KEY]: { note: 'the app wrote this' } };
     verify(store, session, start(store, session));
     expect(session).toEqual({ [KEY]: { note: 'the app wrote this' } });
+  });
+
+  it(`keeps at most ${MAX_PENDING_LOGINS} logins, a legacy one counted and forgotten first, and the app's own data beside them`, () => {
+    const store = storeAt({ t: 0 });
+    const session: Record<string, unknown> = { [KEY]: { note: 'the app wrote this', state: 'legacy-handle' } };
+    const handles = Array.from({ length: MAX_PENDING_LOGINS + 2 }, () => start(store, session));
+    const slot = session[KEY] as { note: string; state?: unknown; pending: { handle: string }[] };
+    expect(slot.note).toBe('the app wrote this');
+    expect(slot).not.toHaveProperty('state');
+    expect(slot.pending.map((login) => login.handle)).toEqual(handles.slice(-MAX_PENDING_LOGINS));
+    expect(verify(store, session, 'legacy-handle').ok).toBe(false);
+    expect(verify(store, session, handles.at(-1)).ok).toBe(true);
   });
 
   it('drops expired logins from the session when a state does not match', () => {
