@@ -288,7 +288,8 @@ async function main(): Promise<void> {
       const maxRssKB = process.resourceUsage().maxRSS;
       // With --expose-gc (BENCH_MEMORY_DETAIL=1): the heap the app keeps, not garbage waiting for a collection.
       (globalThis as { gc?: () => void }).gc?.();
-      process.send?.({ type: 'usage', id: message.id, cpuMicros: cpu.user + cpu.system, maxRssKB, memory: process.memoryUsage() });
+      const total = process.cpuUsage();
+      process.send?.({ type: 'usage', id: message.id, cpuMicros: cpu.user + cpu.system, totalCpuMicros: total.user + total.system, maxRssKB, memory: process.memoryUsage() });
     }
   });
   process.on('disconnect', () => {
