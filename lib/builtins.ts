@@ -7,6 +7,8 @@
  */
 export const crypto = process.getBuiltinModule('node:crypto');
 export const util = process.getBuiltinModule('node:util');
+/** Node's own timers: a test's fake timers (which replace the global functions) leave these be. */
+export const timers = process.getBuiltinModule('node:timers');
 
 // Random bytes drawn from the CSPRNG 4 KB at a time, as crypto.randomUUID() does: one call into
 // OpenSSL per 340 state handles instead of one per login. Each byte is handed out once.

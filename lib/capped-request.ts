@@ -10,6 +10,7 @@
  * arrives as chunks into an array, and undici's own keep-alive, timeouts and parser do the rest.
  */
 import type { Dispatcher } from 'undici';
+import { timers } from './builtins.js';
 
 /** Why a GET did not give a body. The caller words it for its own endpoint. */
 export type RequestFailure =
@@ -140,16 +141,19 @@ function passDeadline(handler: CappedRequestHandler): void {
 
 // Node keeps one list of timers per duration and drops it when its last timer is cleared; the
 // next timer of that duration builds it again (a priority-queue insert, a libuv timer restart).
-// One call at a time — a sequential login — paid that twice per login. An idle interval of the
-// same duration keeps the list, so a call's deadline is an append and a removal. Unref'd: it never
-// keeps a process alive; bounded: only timeouts of a second or more (an idle wake-up per timeout
-// at most), and an app with many timeouts gets lists for the first few only.
+// One call at a time — a sequential login — paid that twice per login. A keeper timer of the same
+// duration holds the list for one period, and the first call after it fired sets the next, so a
+// call's deadline is an append and a removal. The keeper is unref'd (it never keeps a process
+// alive), one-shot and set through Node's own timers module, so a test's fake timers neither see
+// it nor loop on it; only timeouts of a second or more get one, and only the first few of them.
 const timerListKeepers = new Map<number, NodeJS.Timeout>();
 const MAX_TIMER_LIST_KEEPERS = 8;
 
 function keepTimerList(ms: number): void {
   if (ms < 1000 || timerListKeepers.has(ms) || timerListKeepers.size >= MAX_TIMER_LIST_KEEPERS) return;
-  timerListKeepers.set(ms, setInterval(noop, ms).unref());
+  timerListKeepers.set(ms, timers.setTimeout(dropKeeper, ms, ms).unref());
 }
 
-function noop(): void {}
+function dropKeeper(ms: number): void {
+  timerListKeepers.delete(ms);
+}

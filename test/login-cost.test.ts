@@ -13,7 +13,7 @@ import session from 'express-session';
 import { Passport } from 'passport';
 import request from 'supertest';
 import { Agent } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryCallbackStore, WeChatError, WeChatStrategy } from '../lib/index.js';
 import { WeChatClient } from '../lib/client.js';
 import { parseJSONWithoutProto } from '../lib/json.js';
@@ -74,6 +74,24 @@ describe('a finished WeChat call', () => {
     await expect(client.exchangeCode('0'.repeat(32))).rejects.toBeInstanceOf(WeChatError); // nock: nothing matches
 
     expect(timers()).toBe(before);
+  });
+
+  it("leaves a test's fake timers nothing to run or count once it ended", async () => {
+    const clientWith = (timeout: number) =>
+      new WeChatClient({ appId: APPID, appSecret: SECRET, endpoints: { tokenURL: 'https://api.weixin.qq.com/sns/oauth2/access_token', refreshTokenURL: '', userProfileURL: '', checkTokenURL: '' }, timeout, maxResponseBytes: 4096 });
+    const wechat = mockWeChatLogin(WEBSITE_LOGIN, userinfoBody(WEBSITE_LOGIN, 'Ann'));
+    wechat.mockToken();
+    await clientWith(10_000).exchangeCode(WEBSITE_LOGIN.code); // undici loaded, pools open
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    try {
+      wechat.mockToken();
+      // A timeout no other test uses: whatever the package keeps per timeout is made under the fakes.
+      await clientWith(7_001).exchangeCode(WEBSITE_LOGIN.code);
+      expect(vi.getTimerCount()).toBe(0);
+      expect(() => vi.runAllTimers()).not.toThrow();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
