@@ -128,7 +128,8 @@ export class DuplicateCallbackGuard {
     if (ttlSeconds <= 0) return ended(); // the claim already expired: nothing left to answer duplicates
     const memory = plainMemoryStore(this.store);
     if (memory) {
-      memory.setNow(callback.key, value, ttlSeconds);
+      // The claim's entry takes the outcome in place: it already expires when the claim does.
+      if (!memory.replaceNow(callback.key, value)) memory.setNow(callback.key, value, ttlSeconds);
       return ended();
     }
     this.call(() => this.store.set(callback.key, value, ttlSeconds)).then(ended, ended);

@@ -96,6 +96,18 @@ export class MemoryCallbackStore implements WeChatCallbackStore {
     this.#put(key, value, ttlSeconds);
   }
 
+  /**
+   * Replaces the value of a live entry, keeping its expiry and its place: how the guard records
+   * the outcome of a callback it claimed a moment ago, without a second entry. Returns false, and
+   * writes nothing, when the entry expired or was dropped. @internal
+   */
+  replaceNow(key: string, value: string): boolean {
+    const entry = this.#entries.get(key);
+    if (entry === undefined || entry.expires <= this.#now()) return false;
+    entry.value = value;
+    return true;
+  }
+
   #put(key: string, value: string, ttlSeconds: number): void {
     const now = this.#now();
     const seq = ++this.#seq;
