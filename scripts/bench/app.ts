@@ -40,7 +40,7 @@ type Done = (err: unknown, user?: LoggedIn | false, info?: unknown) => void;
 /** passport-wechat-oauth2, with an undici Agent that trusts the benchmark CA. */
 async function ours(stub: string, ca: Buffer, withState: boolean): Promise<Strategy> {
   const entry = process.env.BENCH_PACKAGE ?? 'passport-wechat-oauth2';
-  const { WeChatStrategy } = (await import(entry)) as typeof import('passport-wechat-oauth2');
+  const { WeChatStrategy, MemoryCallbackStore } = (await import(entry)) as typeof import('passport-wechat-oauth2');
   const { Agent } = await import('undici');
   return new WeChatStrategy(
     {
@@ -52,6 +52,8 @@ async function ours(stub: string, ca: Buffer, withState: boolean): Promise<Strat
       state: withState,
       // BENCH_NO_DUPLICATE_GUARD=1: what the duplicate-callback guard costs (profiling only).
       ...(process.env.BENCH_NO_DUPLICATE_GUARD === '1' ? { duplicateCallbacks: false as const } : {}),
+      // BENCH_GUARD_MAX_ENTRIES: the in-memory duplicate store's bound (profiling only).
+      ...(process.env.BENCH_GUARD_MAX_ENTRIES ? { duplicateCallbacks: { store: new MemoryCallbackStore({ maxEntries: Number(process.env.BENCH_GUARD_MAX_ENTRIES) }) } } : {}),
       dispatcher: new Agent({ connect: { ca } }),
     },
     (_accessToken, _refreshToken, profile, done) => done(null, { id: profile.id }),
