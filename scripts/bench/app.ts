@@ -261,10 +261,12 @@ async function main(): Promise<void> {
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   let mark = process.cpuUsage();
+  let threadMark = process.threadCpuUsage();
   let profiler: import('node:inspector/promises').Session | undefined;
   process.on('message', (message: { type?: string; id?: number; file?: string }) => {
     if (message.type === 'mark') {
       mark = process.cpuUsage();
+      threadMark = process.threadCpuUsage();
       process.send?.({ type: 'mark', id: message.id });
     } else if (message.type === 'profile-start') {
       // scripts/bench/profile.ts: V8's sampling profiler over the measured phase only (not start-up
@@ -287,11 +289,14 @@ async function main(): Promise<void> {
       })();
     } else if (message.type === 'usage') {
       const cpu = process.cpuUsage(mark);
+      // The main thread's share; the rest ran on V8's and libuv's helper threads (concurrent GC
+      // marking and sweeping, compilation, the thread pool).
+      const thread = process.threadCpuUsage(threadMark);
       const maxRssKB = process.resourceUsage().maxRSS;
       // With --expose-gc (BENCH_MEMORY_DETAIL=1): the heap the app keeps, not garbage waiting for a collection.
       (globalThis as { gc?: () => void }).gc?.();
       const total = process.cpuUsage();
-      process.send?.({ type: 'usage', id: message.id, cpuMicros: cpu.user + cpu.system, totalCpuMicros: total.user + total.system, maxRssKB, memory: process.memoryUsage() });
+      process.send?.({ type: 'usage', id: message.id, cpuMicros: cpu.user + cpu.system, mainThreadCpuMicros: thread.user + thread.system, totalCpuMicros: total.user + total.system, maxRssKB, memory: process.memoryUsage() });
     }
   });
   process.on('disconnect', () => {

@@ -87,6 +87,21 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[rank] as number;
 }
 
+/**
+ * A distribution-free 95 % confidence interval of the median: the order statistics of ranks
+ * n/2 − 0.98·√n and 1 + n/2 + 0.98·√n, rounded (1-based; the normal approximation of the
+ * binomial). NaN bounds for fewer than 6 values.
+ */
+export function medianInterval(values: readonly number[]): [number, number] {
+  const n = values.length;
+  if (n < 6) return [Number.NaN, Number.NaN];
+  const sorted = [...values].sort((a, b) => a - b);
+  const half = 0.98 * Math.sqrt(n);
+  const low = Math.max(0, Math.round(n / 2 - half) - 1);
+  const high = Math.min(n - 1, Math.round(1 + n / 2 + half) - 1);
+  return [sorted[low] as number, sorted[high] as number];
+}
+
 /** A number from the environment, or the default. */
 export function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];

@@ -18,7 +18,7 @@
  * (both apps up, short phases alternating), whose ratios the 5 % targets are judged on.
  *
  * Env: BENCH_ROUNDS (5), BENCH_WARMUP_SECONDS (3), BENCH_SEQ_SECONDS (3), BENCH_CONC_SECONDS (4),
- * BENCH_CONCURRENCY (32), BENCH_IMPORT_RUNS (11), BENCH_PAIRS (12), BENCH_PAIR_SECONDS (1),
+ * BENCH_CONCURRENCY (32), BENCH_IMPORT_RUNS (11), BENCH_PAIRS (30), BENCH_PAIR_SECONDS (1),
  * BENCH_ONLY (e.g. "ours,minimal"), BENCH_MEMORY_DETAIL (1: memory after a full GC per app),
  * BENCH_SCENARIOS ("stateless,session"), BENCH_KEY ("ec" P-256, default, or "rsa" 2048).
  * Everything listens on 127.0.0.1 only; every phase is bounded in time. Results also go to
@@ -30,7 +30,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import type { Implementation } from './app.ts';
-import { envNumber, median, percentile, startChild, table, type Child } from './child.ts';
+import { envNumber, median, medianInterval, percentile, startChild, table, type Child } from './child.ts';
 import { fileSpecifier, measureFootprints, type Footprint } from './footprint.ts';
 import { makeCertificates } from './certs.ts';
 import { drive } from './drive.ts';
@@ -43,7 +43,7 @@ const SEQ_SECONDS = envNumber('BENCH_SEQ_SECONDS', 3);
 const CONC_SECONDS = envNumber('BENCH_CONC_SECONDS', 4);
 const CONCURRENCY = envNumber('BENCH_CONCURRENCY', 32);
 const IMPORT_RUNS = envNumber('BENCH_IMPORT_RUNS', 11);
-const PAIRS = envNumber('BENCH_PAIRS', 12);
+const PAIRS = envNumber('BENCH_PAIRS', 30);
 const PAIR_SECONDS = envNumber('BENCH_PAIR_SECONDS', 1);
 const KEY = process.env.BENCH_KEY === 'rsa' ? 'rsa' : 'ec';
 const ALL: Implementation[] = ['ours', 'minimal', 'passport-wechat', 'passport-oauth2'];
@@ -234,15 +234,16 @@ async function totalCpuMicros(app: Child): Promise<number> {
   return (await app.ask<{ totalCpuMicros: number }>('usage')).totalCpuMicros;
 }
 
-/** Median and interquartile range of a list of ratios, e.g. "0.98× (0.95–1.02)". */
+/** Median of a list of ratios, its interquartile range and the 95 % interval of the median. */
 function spread(values: readonly number[]): string {
-  return `${fmt(median(values), 2)}× (${fmt(percentile(values, 25), 2)}–${fmt(percentile(values, 75), 2)})`;
+  const [low, high] = medianInterval(values);
+  return `${fmt(median(values), 2)}× (IQR ${fmt(percentile(values, 25), 2)}–${fmt(percentile(values, 75), 2)}; median ${fmt(low, 2)}–${fmt(high, 2)})`;
 }
 
 function pairedReport(paired: readonly Paired[]): string {
   if (paired.length === 0) return '';
   return [
-    `### This package ÷ the minimal implementation, paired phases (median and interquartile range of ${PAIRS} pairs of ${PAIR_SECONDS} s phases)`,
+    `### This package ÷ the minimal implementation, paired phases (median of ${PAIRS} pairs of ${PAIR_SECONDS} s phases; in brackets the interquartile range of the pairs and the 95 % confidence interval of the median)`,
     '',
     table(
       ['scenario', 'sequential logins/s', `c${CONCURRENCY} logins/s`, 'sequential CPU per login', `c${CONCURRENCY} CPU per login`],
