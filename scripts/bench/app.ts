@@ -21,6 +21,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import { GCProfiler, getHeapStatistics } from 'node:v8';
 import express, { type ErrorRequestHandler } from 'express';
 import session from 'express-session';
 import { Passport, type Strategy } from 'passport';
@@ -262,11 +263,30 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   let mark = process.cpuUsage();
   let threadMark = process.threadCpuUsage();
+  // Bytes allocated on the JS heap since the mark: the growth between collections, from V8's GC
+  // profiler. Unlike CPU time it does not move with the machine's load.
+  let gcProfiler: GCProfiler | undefined;
+  let heapAtMark = 0;
+  const allocatedSinceMark = (): number => {
+    const statistics = gcProfiler?.stop()?.statistics ?? [];
+    gcProfiler = undefined;
+    let allocated = 0;
+    let previous = heapAtMark;
+    for (const gc of statistics) {
+      allocated += Math.max(0, gc.beforeGC.heapStatistics.usedHeapSize - previous);
+      previous = gc.afterGC.heapStatistics.usedHeapSize;
+    }
+    return allocated + Math.max(0, getHeapStatistics().used_heap_size - previous);
+  };
   let profiler: import('node:inspector/promises').Session | undefined;
   process.on('message', (message: { type?: string; id?: number; file?: string }) => {
     if (message.type === 'mark') {
       mark = process.cpuUsage();
       threadMark = process.threadCpuUsage();
+      gcProfiler?.stop();
+      heapAtMark = getHeapStatistics().used_heap_size;
+      gcProfiler = new GCProfiler();
+      gcProfiler.start();
       process.send?.({ type: 'mark', id: message.id });
     } else if (message.type === 'profile-start') {
       // scripts/bench/profile.ts: V8's sampling profiler over the measured phase only (not start-up
@@ -292,11 +312,12 @@ async function main(): Promise<void> {
       // The main thread's share; the rest ran on V8's and libuv's helper threads (concurrent GC
       // marking and sweeping, compilation, the thread pool).
       const thread = process.threadCpuUsage(threadMark);
+      const allocatedBytes = allocatedSinceMark();
       const maxRssKB = process.resourceUsage().maxRSS;
       // With --expose-gc (BENCH_MEMORY_DETAIL=1): the heap the app keeps, not garbage waiting for a collection.
       (globalThis as { gc?: () => void }).gc?.();
       const total = process.cpuUsage();
-      process.send?.({ type: 'usage', id: message.id, cpuMicros: cpu.user + cpu.system, mainThreadCpuMicros: thread.user + thread.system, totalCpuMicros: total.user + total.system, maxRssKB, memory: process.memoryUsage() });
+      process.send?.({ type: 'usage', id: message.id, cpuMicros: cpu.user + cpu.system, mainThreadCpuMicros: thread.user + thread.system, allocatedBytes, totalCpuMicros: total.user + total.system, maxRssKB, memory: process.memoryUsage() });
     }
   });
   process.on('disconnect', () => {

@@ -35,10 +35,12 @@ const certDir = mkdtempSync(join(tmpdir(), 'wechat-bench-'));
 const certs = makeCertificates(certDir, 'ec');
 const stub = await startChild(fileURLToPath(new URL('./stub.ts', import.meta.url)), { env: { ...process.env, STUB_TLS_KEY: certs.key, STUB_TLS_CERT: certs.cert } });
 try {
-  console.log(`trace: µs of app CPU per login in consecutive 1 s slices, as total/helper threads; ${WITH_STATE ? 'with' : 'without'} state`);
+  console.log(`trace: per login in consecutive 1 s slices: µs of app CPU / of it on helper threads / kB allocated on the JS heap; ${WITH_STATE ? 'with' : 'without'} state`);
   for (let repeat = 0; repeat < REPEATS; repeat++) {
     for (const name of IMPLEMENTATIONS) {
-      const env = { ...process.env, BENCH_STUB_URL: String(stub.ready.url), BENCH_CA: certs.ca, BENCH_PACKAGE: fileSpecifier(join(snapshot, 'index.js')), BENCH_STATE: WITH_STATE ? '1' : '0' };
+      const env: NodeJS.ProcessEnv = { ...process.env, BENCH_STUB_URL: String(stub.ready.url), BENCH_CA: certs.ca, BENCH_PACKAGE: fileSpecifier(join(snapshot, 'index.js')), BENCH_STATE: WITH_STATE ? '1' : '0' };
+      // The peers use Node's https, which reads extra CAs at start-up only (as in run.ts).
+      if (name !== 'ours' && name !== 'minimal') env.NODE_EXTRA_CA_CERTS = certs.ca;
       const app = await startChild(fileURLToPath(new URL('./app.ts', import.meta.url)), { args: [name], env });
       const pool = new Pool(String(app.ready.url), { connections: 32, keepAliveTimeout: 60_000 });
       try {
@@ -48,9 +50,10 @@ try {
           for (let slice = 0; slice < SLICES; slice++) {
             await app.ask('mark');
             const driven = await drive(pool, concurrency, 1, WITH_STATE);
-            const usage = await app.ask<{ cpuMicros: number; mainThreadCpuMicros: number }>('usage');
+            const usage = await app.ask<{ cpuMicros: number; mainThreadCpuMicros: number; allocatedBytes: number }>('usage');
+            if (driven.failures > 0) throw new Error(`${name}: ${driven.failures} logins failed, first: ${driven.firstFailure}`);
             const logins = Math.max(1, driven.logins);
-            slices.push(`${(usage.cpuMicros / logins).toFixed(0)}/${((usage.cpuMicros - usage.mainThreadCpuMicros) / logins).toFixed(0)}`);
+            slices.push(`${(usage.cpuMicros / logins).toFixed(0)}/${((usage.cpuMicros - usage.mainThreadCpuMicros) / logins).toFixed(0)}/${(usage.allocatedBytes / logins / 1024).toFixed(1)}`);
           }
           console.log(`  ${name.padEnd(16)} c${String(concurrency).padEnd(3)} ${slices.join('  ')}`);
         }
