@@ -12,7 +12,7 @@
  *    session fails like a forged state and learns nothing of the record.
  */
 import type { Request } from 'express';
-import { MemoryCallbackStore, callbackKey, parseRecord, sessionIdOf, sessionTag, type CallbackRecord, type WeChatCallbackStore } from './duplicates.js';
+import { MemoryCallbackStore, callbackKey, memoryCallbackKey, parseRecord, sessionIdOf, sessionTag, type CallbackRecord, type WeChatCallbackStore } from './duplicates.js';
 import { STATE_MISMATCH } from './failures.js';
 
 /** The Passport actions a duplicate is ended with. */
@@ -69,7 +69,8 @@ export class DuplicateCallbackGuard {
   callbackOf(req: Request, appId: string, code: string, state: string): GuardedCallback | undefined {
     const sessionID = sessionIdOf(req as Request & { sessionID?: unknown });
     if (sessionID === undefined) return undefined;
-    return { key: callbackKey(appId, code, state), session: sessionTag({ sessionID }) as string, sessionID, claimed: false, expiresAt: Date.now() + this.ttlSeconds * 1000 };
+    const key = plainMemoryStore(this.store) ? memoryCallbackKey(appId, code, state) : callbackKey(appId, code, state);
+    return { key, session: sessionTag({ sessionID }) as string, sessionID, claimed: false, expiresAt: Date.now() + this.ttlSeconds * 1000 };
   }
 
   /**

@@ -9,7 +9,7 @@ import session from 'express-session';
 import { Passport } from 'passport';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { callbackKey } from '../lib/duplicates.js';
+import { callbackKey, memoryCallbackKey } from '../lib/duplicates.js';
 import { MemoryCallbackStore, WeChatStrategy, type WeChatCallbackStore, type WeChatStrategyOptions } from '../lib/index.js';
 import { DEMO_WEBSITE_APP, WeChatEmulator } from '../lib/testing/index.js';
 import { loginOnEmulator, type Agent } from './helpers/emulator-login.js';
@@ -181,6 +181,14 @@ describe('MemoryCallbackStore', () => {
       callbackKey('wx1', 'code2', 'state'),
       callbackKey('wx1', 'code', 'state2'),
     ]);
+    expect(keys.size).toBe(4);
+  });
+
+  it("keys of the in-memory store are the same hash, as 32 one-byte characters, differing per app, code and state", () => {
+    const key = memoryCallbackKey('wx1', 'code', 'state');
+    expect(key).toHaveLength(32);
+    expect(Buffer.from(key, 'latin1').toString('hex')).toBe(callbackKey('wx1', 'code', 'state').slice('wechat:callback:'.length));
+    const keys = new Set([key, memoryCallbackKey('wx2', 'code', 'state'), memoryCallbackKey('wx1', 'code2', 'state'), memoryCallbackKey('wx1', 'code', 'state2')]);
     expect(keys.size).toBe(4);
   });
 });
