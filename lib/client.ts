@@ -73,31 +73,50 @@ export interface WeChatClientOptions {
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
-type Undici = typeof import('undici');
+type AgentClass = typeof import('undici').Agent;
 
-// undici takes about 100 ms to load, several times the rest of the package: it is loaded when a
-// client is made (in the background, after the app's own start-up code ran) or at the first
+// undici takes tens of milliseconds to load, several times the rest of the package: it is loaded
+// when a client is made (in the background, after the app's own start-up code ran) or at the first
 // WeChat call, whichever comes first, so importing the package costs little and the first login
 // pays at most the rest of that one load.
-let undiciLoading: Promise<Undici> | undefined;
-let undici: Undici | undefined;
+let agentLoading: Promise<AgentClass> | undefined;
+let Agent: AgentClass | undefined;
 
-function loadUndici(): Promise<Undici> {
-  undiciLoading ??= import('undici').then((loaded) => (undici = loaded));
-  return undiciLoading;
+// undici's index loads all of undici — fetch, WebSocket, EventSource, its cache, the mock agent —
+// where the package needs its Agent alone: the index costs twice the load time, 2.7 MB more live
+// heap and 5–10 MB more RSS (docs/benchmarks.md, "Memory"). So the agent module is loaded by its
+// path. undici has no `exports` map, so the path is reachable, but it is not undici's documented
+// API: should it move, the whole of undici is loaded as before (and test/import-cost.test.ts,
+// which checks that the index stays unloaded, fails so that the path gets updated).
+const UNDICI_AGENT_MODULE = 'undici/lib/dispatcher/agent.js';
+
+async function importAgent(): Promise<AgentClass> {
+  try {
+    const loaded = (await import(UNDICI_AGENT_MODULE)) as { default?: unknown };
+    const candidate: unknown = loaded.default ?? loaded;
+    if (typeof candidate === 'function' && typeof (candidate.prototype as { dispatch?: unknown } | undefined)?.dispatch === 'function') return candidate as AgentClass;
+  } catch {
+    // Moved or renamed in this undici: the documented entry point below has it.
+  }
+  return (await import('undici')).Agent;
+}
+
+function loadAgent(): Promise<AgentClass> {
+  agentLoading ??= importAgent().then((loaded) => (Agent = loaded));
+  return agentLoading;
 }
 
 function warmUndici(): void {
   // A load that fails here fails again, and is reported, at the first call.
-  if (!undiciLoading) setImmediate(() => loadUndici().catch(() => (undiciLoading = undefined))).unref();
+  if (!agentLoading) setImmediate(() => loadAgent().catch(() => (agentLoading = undefined))).unref();
 }
 
 // One keep-alive pool for every strategy in the process, so logins reuse TLS connections to
 // api.weixin.qq.com instead of opening one per call. Idle sockets do not keep the process alive.
 let sharedAgent: Dispatcher | undefined;
 
-function sharedAgentOf(loaded: Undici): Dispatcher {
-  sharedAgent ??= new loaded.Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connections: 64 });
+function sharedAgentOf(UndiciAgent: AgentClass): Dispatcher {
+  sharedAgent ??= new UndiciAgent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connections: 64 });
   return sharedAgent;
 }
 
@@ -258,8 +277,8 @@ export class WeChatClient {
     // Stryker disable next-line ArithmeticOperator: the search starts after the scheme's `//`.
     const pathStart = url.indexOf('/', url.indexOf('//') + 2);
     try {
-      const http = undici ?? (await loadUndici());
-      return await cappedRequest(this.#dispatcher ?? sharedAgentOf(http), {
+      const dispatcher = this.#dispatcher ?? sharedAgentOf(Agent ?? (await loadAgent()));
+      return await cappedRequest(dispatcher, {
         origin: pathStart === -1 ? url : url.slice(0, pathStart),
         path: pathStart === -1 ? '/' : url.slice(pathStart),
         headers: call.body === undefined ? ACCEPT_JSON : POST_JSON,
