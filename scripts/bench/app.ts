@@ -9,8 +9,9 @@
  * BENCH_PACKAGE (this package's built ESM entry; a snapshot, so a rebuild mid-run cannot change
  * it), BENCH_STATE (1: express-session, `GET /auth/wechat` starts a login and the callback checks
  * its state nonce), BENCH_MINIMAL_BURN_US (the minimal implementation spins this many µs per
- * login: a known cost, to see how much of it the bench's CPU figures show). The peers trust the
- * CA through NODE_EXTRA_CA_CERTS, which run.ts sets before spawning.
+ * login: a known cost, to see how much of it the bench's CPU figures show). This package and the
+ * peers trust the CA through NODE_EXTRA_CA_CERTS, which run.ts sets before spawning; the minimal
+ * implementation through its own undici Agent.
  *
  * All: `session: false` on the callback (no req.login), so each measures exactly the login.
  * Without BENCH_STATE there is no state nonce (passport-wechat has none; the others turn it off).
@@ -38,11 +39,13 @@ interface LoggedIn {
 }
 type Done = (err: unknown, user?: LoggedIn | false, info?: unknown) => void;
 
-/** passport-wechat-oauth2, with an undici Agent that trusts the benchmark CA. */
-async function ours(stub: string, ca: Buffer, withState: boolean): Promise<Strategy> {
+/**
+ * passport-wechat-oauth2 as an app uses it: no `dispatcher`, so its own shared keep-alive Agent
+ * (and only undici's agent module loaded). It trusts the benchmark CA through NODE_EXTRA_CA_CERTS.
+ */
+async function ours(stub: string, withState: boolean): Promise<Strategy> {
   const entry = process.env.BENCH_PACKAGE ?? 'passport-wechat-oauth2';
   const { WeChatStrategy, MemoryCallbackStore } = (await import(entry)) as typeof import('passport-wechat-oauth2');
-  const { Agent } = await import('undici');
   return new WeChatStrategy(
     {
       clientID: STUB_APPID,
@@ -55,7 +58,6 @@ async function ours(stub: string, ca: Buffer, withState: boolean): Promise<Strat
       ...(process.env.BENCH_NO_DUPLICATE_GUARD === '1' ? { duplicateCallbacks: false as const } : {}),
       // BENCH_GUARD_MAX_ENTRIES: the in-memory duplicate store's bound (profiling only).
       ...(process.env.BENCH_GUARD_MAX_ENTRIES ? { duplicateCallbacks: { store: new MemoryCallbackStore({ maxEntries: Number(process.env.BENCH_GUARD_MAX_ENTRIES) }) } } : {}),
-      dispatcher: new Agent({ connect: { ca } }),
     },
     (_accessToken, _refreshToken, profile, done) => done(null, { id: profile.id }),
   ) as unknown as Strategy;
@@ -233,7 +235,7 @@ async function main(): Promise<void> {
   const ca = readFileSync(process.env.BENCH_CA ?? '');
   const withState = process.env.BENCH_STATE === '1';
   const strategy =
-    implementation === 'ours' ? await ours(stub, ca, withState)
+    implementation === 'ours' ? await ours(stub, withState)
     : implementation === 'minimal' ? await minimal(stub, ca, withState)
     : implementation === 'passport-wechat' && !withState ? passportWechat(stub)
     : implementation === 'passport-oauth2' ? passportOAuth2(stub, withState)

@@ -174,7 +174,7 @@ async function main(): Promise<void> {
       BENCH_PACKAGE: fileSpecifier(join(snapshot, 'index.js')),
       BENCH_STATE: WITH_STATE ? '1' : '0',
     };
-    if (IMPLEMENTATION !== 'ours' && IMPLEMENTATION !== 'minimal') env.NODE_EXTRA_CA_CERTS = certs.ca;
+    if (IMPLEMENTATION !== 'minimal') env.NODE_EXTRA_CA_CERTS = certs.ca;
     const app = await startChild(fileURLToPath(new URL('./app.ts', import.meta.url)), { args: [IMPLEMENTATION], env });
     children.push(app);
     const pool = new Pool(String(app.ready.url), { connections: CONCURRENCY, keepAliveTimeout: 60_000 });

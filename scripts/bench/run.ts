@@ -468,11 +468,12 @@ async function main(): Promise<number> {
         BENCH_STUB_URL: stubUrl,
         BENCH_CA: certs.ca,
         BENCH_PACKAGE: fileSpecifier(join(snapshot, 'index.js')),
-        // The peers use Node's https, which reads extra CAs only at start-up; ours and the
-        // minimal one get the CA through their undici Agent (`connect: { ca }`).
+        // Node reads extra CAs at start-up, for every TLS client of the process: the peers' https
+        // and this package's own shared undici Agent (the default, no `dispatcher` option). The
+        // minimal implementation gets the CA through its own Agent (`connect: { ca }`).
         NODE_EXTRA_CA_CERTS: certs.ca,
       };
-      if (implementation === 'ours' || implementation === 'minimal') delete env.NODE_EXTRA_CA_CERTS;
+      if (implementation === 'minimal') delete env.NODE_EXTRA_CA_CERTS;
       return env;
     };
     const byScenario = new Map<Scenario, Run[]>();

@@ -40,7 +40,7 @@ try {
     for (const name of IMPLEMENTATIONS) {
       const env: NodeJS.ProcessEnv = { ...process.env, BENCH_STUB_URL: String(stub.ready.url), BENCH_CA: certs.ca, BENCH_PACKAGE: fileSpecifier(join(snapshot, 'index.js')), BENCH_STATE: WITH_STATE ? '1' : '0' };
       // The peers use Node's https, which reads extra CAs at start-up only (as in run.ts).
-      if (name !== 'ours' && name !== 'minimal') env.NODE_EXTRA_CA_CERTS = certs.ca;
+      if (name !== 'minimal') env.NODE_EXTRA_CA_CERTS = certs.ca;
       const app = await startChild(fileURLToPath(new URL('./app.ts', import.meta.url)), { args: [name], env });
       const pool = new Pool(String(app.ready.url), { connections: 32, keepAliveTimeout: 60_000 });
       try {
