@@ -28,6 +28,15 @@ ${body}
 }
 
 const OPTIONS = "{ clientID: 'wx1f2e3d4c5b6a7980', clientSecret: 'c0ffee00c0ffee00c0ffee00c0ffee00', callbackURL: 'https://shop.example.cn/cb' }";
+/** A fresh process's first WeChat call, made right after the strategy, against a local token endpoint. */
+const REFRESH_AT_ONCE = `const { createServer } = await import('node:http');
+const server = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('{"access_token":"a","openid":"o","expires_in":7200}'));
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const { WeChatStrategy } = await import('./dist/esm/index.js');
+const strategy = new WeChatStrategy({ ...${OPTIONS}, refreshTokenURL: 'http://127.0.0.1:' + server.address().port + '/sns/oauth2/refresh_token' }, () => {});
+const token = await strategy.refreshAccessToken('refresh-token-at-once');
+say('token: ' + token.access_token);
+`;
 
 describe('importing the package', () => {
   it.each([
@@ -51,13 +60,7 @@ say('all of undici: ' + undiciIndexLoaded());
 
   it("a WeChat call made at once waits for undici's load instead of failing, and leaves nothing that keeps the process alive", () => {
     const lines = inFreshProcess(`
-const { createServer } = await import('node:http');
-const server = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('{"access_token":"a","openid":"o","expires_in":7200}'));
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const { WeChatStrategy } = await import('./dist/esm/index.js');
-const strategy = new WeChatStrategy({ ...${OPTIONS}, refreshTokenURL: 'http://127.0.0.1:' + server.address().port + '/sns/oauth2/refresh_token' }, () => {});
-const token = await strategy.refreshAccessToken('refresh-token-at-once');
-say('token: ' + token.access_token);
+${REFRESH_AT_ONCE}
 server.close();
 `);
     expect(lines).toEqual(['token: a']);
@@ -72,13 +75,7 @@ registerHooks({
     return next(specifier, context);
   },
 });
-const { createServer } = await import('node:http');
-const server = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('{"access_token":"a","openid":"o","expires_in":7200}'));
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const { WeChatStrategy } = await import('./dist/esm/index.js');
-const strategy = new WeChatStrategy({ ...${OPTIONS}, refreshTokenURL: 'http://127.0.0.1:' + server.address().port + '/sns/oauth2/refresh_token' }, () => {});
-const token = await strategy.refreshAccessToken('refresh-token-at-once');
-say('token: ' + token.access_token);
+${REFRESH_AT_ONCE}
 say('all of undici: ' + undiciIndexLoaded());
 server.close();
 `);
