@@ -132,6 +132,28 @@ describe('a call whose deadline passes while it waits for a connection', () => {
   });
 });
 
+describe('an answer that starts with an informational response', () => {
+  let server: ReturnType<typeof createServer> | undefined;
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
+  });
+
+  it('reads the 200 that follows a 103 Early Hints (a proxy in front of WeChat may send one)', async () => {
+    server = createServer((_req: IncomingMessage, res: ServerResponse) => {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(JSON.stringify({ access_token: 'a', openid: 'o', expires_in: 7200 }));
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const dispatcher = new Agent();
+    const client = new WeChatClient({ appId: APPID, appSecret: SECRET, endpoints: { tokenURL: `${base}/sns/oauth2/access_token`, refreshTokenURL: '', userProfileURL: '', checkTokenURL: '' }, timeout: 5_000, maxResponseBytes: 4096, dispatcher });
+
+    await expect(client.exchangeCode('early-hints-code')).resolves.toMatchObject({ access_token: 'a', openid: 'o' });
+    await dispatcher.close();
+  });
+});
+
 describe('WeChat JSON', () => {
   it("reads a nickname's emoji escapes as they are", () => {
     expect(parseJSONWithoutProto('{"nickname":"Ann \\ud83d\\ude00","openid":"o1"}')).toEqual({ nickname: 'Ann 😀', openid: 'o1' });
