@@ -95,24 +95,33 @@ describe('a finished WeChat call', () => {
   });
 });
 
-describe('a call whose deadline passes while it waits for a connection', () => {
-  let server: ReturnType<typeof createServer> | undefined;
-  afterEach(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
-  });
+// Local HTTP servers standing in for WeChat, closed after each test.
+const localServers: Array<ReturnType<typeof createServer>> = [];
+afterEach(async () => {
+  for (const server of localServers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
 
+/** Starts `server` on 127.0.0.1 and resolves its base URL. */
+async function listenLocally(server: ReturnType<typeof createServer>): Promise<string> {
+  localServers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('a call whose deadline passes while it waits for a connection', () => {
   it('fails with WECHAT_TIMEOUT on time, and is never sent once the connection frees', async () => {
     const seen: string[] = [];
     let release: (() => void) | undefined;
-    server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
       seen.push(new URL(req.url ?? '/', 'http://x').searchParams.get('code') ?? '');
       const answer = () => res.writeHead(200, { 'content-type': 'text/plain' }).end(JSON.stringify({ access_token: 'a', openid: 'o', expires_in: 7200 }));
       if (seen.length === 1) release = answer; // the first call holds the only connection
       else answer();
     });
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = await listenLocally(server);
     const dispatcher = new Agent({ connections: 1 });
     const clientWith = (timeout: number) =>
       new WeChatClient({ appId: APPID, appSecret: SECRET, endpoints: { tokenURL: `${base}/sns/oauth2/access_token`, refreshTokenURL: '', userProfileURL: '', checkTokenURL: '' }, timeout, maxResponseBytes: 4096, dispatcher });
@@ -133,19 +142,12 @@ describe('a call whose deadline passes while it waits for a connection', () => {
 });
 
 describe('an answer that starts with an informational response', () => {
-  let server: ReturnType<typeof createServer> | undefined;
-  afterEach(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
-  });
-
   it('reads the 200 that follows a 103 Early Hints (a proxy in front of WeChat may send one)', async () => {
-    server = createServer((_req: IncomingMessage, res: ServerResponse) => {
+    const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
       res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
       res.writeHead(200, { 'content-type': 'text/plain' }).end(JSON.stringify({ access_token: 'a', openid: 'o', expires_in: 7200 }));
     });
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = await listenLocally(server);
     const dispatcher = new Agent();
     const client = new WeChatClient({ appId: APPID, appSecret: SECRET, endpoints: { tokenURL: `${base}/sns/oauth2/access_token`, refreshTokenURL: '', userProfileURL: '', checkTokenURL: '' }, timeout: 5_000, maxResponseBytes: 4096, dispatcher });
 
