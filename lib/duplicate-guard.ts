@@ -56,8 +56,12 @@ export class DuplicateCallbackGuard {
   readonly ttlSeconds: number;
   readonly waitMs: number;
 
+  /** The store when it is the package's own in-memory one: answered at once, keyed compactly. */
+  readonly #memory: MemoryCallbackStore | undefined;
+
   constructor(store: WeChatCallbackStore, ttlSeconds: number, waitMs: number) {
     this.store = store;
+    this.#memory = plainMemoryStore(store);
     this.ttlSeconds = ttlSeconds;
     this.waitMs = waitMs;
   }
@@ -69,7 +73,7 @@ export class DuplicateCallbackGuard {
   callbackOf(req: Request, appId: string, code: string, state: string): GuardedCallback | undefined {
     const sessionID = sessionIdOf(req as Request & { sessionID?: unknown });
     if (sessionID === undefined) return undefined;
-    const key = plainMemoryStore(this.store) ? memoryCallbackKey(appId, code, state) : callbackKey(appId, code, state);
+    const key = this.#memory ? memoryCallbackKey(appId, code, state) : callbackKey(appId, code, state);
     return { key, session: sessionTag({ sessionID }) as string, sessionID, claimed: false, expiresAt: Date.now() + this.ttlSeconds * 1000 };
   }
 
@@ -98,7 +102,7 @@ export class DuplicateCallbackGuard {
    * a few µs of every login); undefined when the store must be asked and awaited.
    */
   claimNow(callback: GuardedCallback): boolean | undefined {
-    const memory = plainMemoryStore(this.store);
+    const memory = this.#memory;
     if (!memory) return undefined;
     callback.claimed = memory.claimNow(callback.key, pendingRecord(callback), this.ttlSeconds);
     return callback.claimed;
@@ -127,7 +131,7 @@ export class DuplicateCallbackGuard {
     };
     const ttlSeconds = secondsUntil(callback.expiresAt);
     if (ttlSeconds <= 0) return ended(); // the claim already expired: nothing left to answer duplicates
-    const memory = plainMemoryStore(this.store);
+    const memory = this.#memory;
     if (memory) {
       // The claim's entry takes the outcome in place: it already expires when the claim does.
       if (!memory.replaceNow(callback.key, value)) memory.setNow(callback.key, value, ttlSeconds);
@@ -209,7 +213,7 @@ export class DuplicateCallbackGuard {
    */
   private call<T>(operation: () => Promise<T> | T): Promise<T> {
     // The in-memory store answers at once: no deadline (and no timer per call) to keep.
-    if (plainMemoryStore(this.store)) return Promise.resolve().then(operation);
+    if (this.#memory) return Promise.resolve().then(operation);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new Error('The duplicate-callback store did not answer in time.')), Math.min(STORE_DEADLINE_MS, this.waitMs));
